@@ -1,0 +1,19 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="tfposegen",
+    version="0.1.0",
+    description="Person-image generation (DGP, DPIG, ...) on TensorFlow 2 / Keras 3",
+    packages=find_packages(include=["tfposegen", "tfposegen.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16,<2.22",
+        "keras>=3.3",
+        "numpy",
+        "pillow",
+        "scipy",
+        "absl-py",
+        "h5py",
+    ],
+    extras_require={"test": ["pytest"]},
+)

@@ -1,0 +1,1 @@
+"""Keras models: StyleGAN2 (``nets.stylegan2``) and the DGP encoder (``nets.encoder``)."""

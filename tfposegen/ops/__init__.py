@@ -1,0 +1,15 @@
+"""Tensor math with no I/O: upfirdn2d, bias_act, modulated convolution, minibatch stddev.
+
+All ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
+``tf.function(jit_compile=True)``), and reproduce the TF1 semantics of NVlabs StyleGAN2.
+"""
+
+from tfposegen.ops.bias_act import ACTIVATIONS, bias_act
+from tfposegen.ops.minibatch_stddev import minibatch_stddev
+from tfposegen.ops.modulated_conv2d import modulated_conv2d
+from tfposegen.ops.upfirdn2d import (conv_downsample2d, downsample2d, filter2d, setup_filter,
+                                     upfirdn2d, upsample2d, upsample_conv2d)
+
+__all__ = ["ACTIVATIONS", "bias_act", "conv_downsample2d", "downsample2d", "filter2d",
+           "minibatch_stddev", "modulated_conv2d", "setup_filter", "upfirdn2d", "upsample2d",
+           "upsample_conv2d"]

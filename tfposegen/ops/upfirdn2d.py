@@ -1,0 +1,164 @@
+"""upfirdn2d: zero-insertion upsampling, padding, FIR filtering and decimation (NHWC).
+
+Reproduces NVlabs StyleGAN2's ``dnnlib/tflib/ops/upfirdn_2d.py`` (the TF1 "ref" semantics):
+for each channel plane, (1) insert ``up - 1`` zeros after every sample, (2) pad ``pad0`` zeros
+before and ``pad1`` after (negative values crop), (3) convolve (true convolution, i.e. the
+kernel flipped) in VALID mode, (4) keep every ``down``-th sample starting at index 0. The same
+steps run along rows and columns.
+
+Filters given as 1-D taps are applied separably (two 1-D passes of shifted slices, exact for
+the outer-product kernels StyleGAN2 uses, and cheap on CPUs and under XLA); 2-D filters run as
+a depthwise convolution.
+"""
+
+import numpy as np
+from keras import ops
+
+
+def setup_filter(k):
+    """Normalise FIR taps as TF1 ``_setup_kernel`` does.
+
+    Args:
+        k: 1-D taps (applied separably, e.g. ``[1, 3, 3, 1]``), a 2-D kernel, or ``None``
+            (box filter ``[1, 1]``).
+
+    Returns:
+        float64 numpy array, 1-D taps scaled so that ``outer(f, f)`` sums to 1, or a 2-D kernel
+        that sums to 1.
+    """
+    if k is None:
+        k = [1, 1]
+    k = np.asarray(k, dtype=np.float64)
+    if k.ndim == 1:
+        return k / np.sum(k)
+    if k.ndim != 2 or k.shape[0] != k.shape[1]:
+        raise ValueError(f"FIR filter must be 1-D taps or a square 2-D kernel, got shape {k.shape}")
+    return k / np.sum(k)
+
+
+def _zero_insert(x, up):
+    if up == 1:
+        return x
+    _, h, w, c = x.shape
+    x = ops.reshape(x, [-1, h, 1, w, 1, c])
+    x = ops.pad(x, [[0, 0], [0, 0], [0, up - 1], [0, 0], [0, up - 1], [0, 0]])
+    return ops.reshape(x, [-1, h * up, w * up, c])
+
+
+def _pad_or_crop(x, pad0, pad1):
+    if pad0 > 0 or pad1 > 0:
+        p = [max(pad0, 0), max(pad1, 0)]
+        x = ops.pad(x, [[0, 0], p, p, [0, 0]])
+    if pad0 < 0 or pad1 < 0:
+        h, w = x.shape[1], x.shape[2]
+        x = x[:, max(-pad0, 0):h - max(-pad1, 0), max(-pad0, 0):w - max(-pad1, 0), :]
+    return x
+
+
+def _fir_1d(x, taps, axis, down):
+    """VALID true convolution with 1-D ``taps`` along ``axis`` (1 or 2), then decimation."""
+    taps = np.asarray(taps, dtype=np.float64)[::-1]
+    n_out = x.shape[axis] - len(taps) + 1
+    if n_out < 1:
+        raise ValueError(f"FIR filter of {len(taps)} taps is longer than the padded input "
+                         f"({x.shape[axis]} samples)")
+    acc = None
+    for t, c in enumerate(taps):
+        if c == 0:
+            continue
+        sl = [slice(None)] * 4
+        sl[axis] = slice(t, t + n_out, down)
+        term = x[tuple(sl)] * float(c)
+        acc = term if acc is None else acc + term
+    return acc
+
+
+def upfirdn2d(x, f, up=1, down=1, pad0=0, pad1=0, gain=1.0):
+    """Upsample, pad, FIR-filter and downsample a batch of images.
+
+    Args:
+        x: float tensor [N, H, W, C] (any value range; the op is linear).
+        f: filter from ``setup_filter`` (1-D separable taps or 2-D kernel), not flipped.
+        up, down: integer factors, the same along both axes.
+        pad0, pad1: padding before / after along both axes, applied after zero insertion;
+            negative values crop.
+        gain: overall scale of the filter (e.g. ``up**2`` to keep the signal magnitude).
+
+    Returns:
+        tensor [N, (H*up + pad0 + pad1 - kh)//down + 1, (same for W), C], same dtype as ``x``.
+    """
+    f = np.asarray(f, dtype=np.float64)
+    x = _zero_insert(x, up)
+    x = _pad_or_crop(x, pad0, pad1)
+    if f.ndim == 1:
+        x = _fir_1d(x, f * gain, axis=1, down=down)
+        return _fir_1d(x, f, axis=2, down=down)
+    c = x.shape[-1]
+    kernel = np.tile((f[::-1, ::-1] * gain)[:, :, None, None], [1, 1, c, 1]).astype(np.float32)
+    return ops.depthwise_conv(x, ops.cast(kernel, x.dtype), strides=down, padding="valid")
+
+
+def filter2d(x, k=(1, 3, 3, 1), gain=1.0):
+    """Low-pass filter keeping the size: ``upfirdn2d`` with centred padding. [N,H,W,C]->same."""
+    f = setup_filter(k)
+    p = f.shape[0] - 1
+    return upfirdn2d(x, f, pad0=(p + 1) // 2, pad1=p // 2, gain=gain)
+
+
+def upsample2d(x, k=(1, 3, 3, 1), factor=2, gain=1.0):
+    """TF1 ``upsample_2d``: zero insertion + FIR. [N,H,W,C] -> [N,H*factor,W*factor,C]."""
+    f = setup_filter(k)
+    p = f.shape[0] - factor
+    return upfirdn2d(x, f, up=factor, pad0=(p + 1) // 2 + factor - 1, pad1=p // 2,
+                     gain=gain * factor ** 2)
+
+
+def downsample2d(x, k=(1, 3, 3, 1), factor=2, gain=1.0):
+    """TF1 ``downsample_2d``: FIR + decimation. [N,H,W,C] -> [N,H/factor,W/factor,C]."""
+    f = setup_filter(k)
+    p = f.shape[0] - factor
+    return upfirdn2d(x, f, down=factor, pad0=(p + 1) // 2, pad1=p // 2, gain=gain)
+
+
+def upsample_conv2d(x, w, k=(1, 3, 3, 1), factor=2, gain=1.0):
+    """TF1 ``upsample_conv_2d``: stride-``factor`` transposed convolution, then FIR.
+
+    The TF1 code flips the stored kernel and swaps its channel axes before
+    ``conv2d_transpose``; this does the same, so kernels taken straight from a TF pickle are
+    used unflipped (equivalently: zero-insert, pad k-1, cross-correlate with the stored kernel).
+
+    Args:
+        x: [N, H, W, Cin].
+        w: kernel [kh, kw, Cin, Cout] (TF HWIO layout), already multiplied by its runtime scale.
+
+    Returns:
+        [N, H*factor, W*factor, Cout].
+    """
+    kh, kw = int(w.shape[0]), int(w.shape[1])
+    if kh != kw:
+        raise ValueError(f"upsample_conv2d needs a square kernel, got {kh}x{kw}")
+    f = setup_filter(k)
+    p = (f.shape[0] - factor) - (kw - 1)
+    kernel = ops.transpose(ops.flip(ops.flip(w, 0), 1), [0, 1, 3, 2])
+    h, wd = x.shape[1], x.shape[2]
+    y = ops.conv_transpose(x, kernel, strides=factor, padding="valid")
+    y = y[:, :(h - 1) * factor + kh, :(wd - 1) * factor + kw, :]  # Keras pads when kh < factor.
+    return upfirdn2d(y, f, pad0=(p + 1) // 2 + factor - 1, pad1=p // 2 + 1,
+                     gain=gain * factor ** 2)
+
+
+def conv_downsample2d(x, w, k=(1, 3, 3, 1), factor=2, gain=1.0):
+    """TF1 ``conv_downsample_2d``: FIR (padding once), then stride-``factor`` VALID conv.
+
+    Args:
+        x: [N, H, W, Cin].
+        w: kernel [kh, kw, Cin, Cout], already multiplied by its runtime scale.
+
+    Returns:
+        [N, H/factor, W/factor, Cout].
+    """
+    kw = int(w.shape[1])
+    f = setup_filter(k)
+    p = (f.shape[0] - factor) + (kw - 1)
+    x = upfirdn2d(x, f, pad0=(p + 1) // 2, pad1=p // 2, gain=gain)
+    return ops.conv(x, w, strides=factor, padding="valid")
