@@ -1,0 +1,102 @@
+"""StyleGAN2 synthesis speed: eager vs tf.function vs XLA, forward and forward+backward.
+
+    python benchmarks/bench_stylegan2.py [--resolutions 256,512] [--reps 2]
+
+Prints seconds per image (batch 1, as DGP runs) for config-f synthesis, and the fraction of
+this machine's float32 matmul peak, measured in the same run, that the 3x3 convolutions reach.
+FLOPs are those executed: 2*9*Cin*Cout*H*W per 3x3 conv, with H*W the *input* size for the
+stride-2 transposed ``Conv0_up`` (a quarter of the DESIGN.md count, which takes the output
+size); forward+backward counts 3x forward. Backward is taken with respect to W+ and the noise
+maps, i.e. DGP's projection / pattern-search gradients.
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfposegen.nets.stylegan2 import SynthesisNetwork  # noqa: E402
+
+
+def matmul_peak(n=4096, reps=5):
+    """Best float32 GFLOP/s of an n x n matmul under tf.function."""
+    a = tf.random.normal([n, n])
+    b = tf.random.normal([n, n])
+    f = tf.function(lambda a, b: tf.matmul(a, b))
+    f(a, b).numpy()
+    best = min(_timeit(lambda: f(a, b).numpy()) for _ in range(reps))
+    return 2 * n ** 3 / best / 1e9
+
+
+def conv_flops(syn):
+    """Forward FLOPs of the 3x3 modulated convs: (executed, DESIGN.md output-size convention)."""
+    executed = design = 0
+    for r, block in syn.blocks.items():
+        for key in ("conv0", "conv1"):
+            if key in block:
+                layer = block[key]
+                f = 2 * 9 * layer.weight.shape[2] * layer.filters * (2 ** r) ** 2
+                design += f
+                executed += f // 4 if key == "conv0" else f
+    return executed, design
+
+
+def _timeit(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def bench(resolution, reps):
+    syn = SynthesisNetwork(resolution=resolution, fmap_base=16384)
+    ws = tf.random.normal([1, syn.num_ws, 512])
+    noise = [tf.Variable(v) for v in syn.noise_vars]
+
+    def fwd(ws):
+        return syn(ws, noise=noise)
+
+    def fwd_bwd(ws):
+        with tf.GradientTape() as tape:
+            tape.watch(ws)
+            loss = tf.reduce_mean(tf.square(syn(ws, noise=noise)))
+        return tape.gradient(loss, [ws] + noise)
+
+    rows = []
+    for mode in ("eager", "tf.function", "XLA"):
+        for name, fn in (("forward", fwd), ("forward+backward", fwd_bwd)):
+            f = fn if mode == "eager" else tf.function(fn, jit_compile=(mode == "XLA"))
+            first = _timeit(lambda: tf.nest.map_structure(lambda t: t.numpy(), f(ws)))
+            times = [_timeit(lambda: tf.nest.map_structure(lambda t: t.numpy(), f(ws)))
+                     for _ in range(reps)]
+            rows.append((resolution, mode, name, first, min(times)))
+    return rows, conv_flops(syn)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--resolutions", default="256,512")
+    p.add_argument("--reps", type=int, default=2)
+    args = p.parse_args()
+    peak = matmul_peak()
+    print(f"float32 matmul peak (4096^3, tf.function): {peak:.0f} GFLOP/s; "
+          f"threads: inter {tf.config.threading.get_inter_op_parallelism_threads()}, "
+          f"intra {tf.config.threading.get_intra_op_parallelism_threads()}, cpus {os.cpu_count()}")
+    print(f"| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
+    print(f"|---|---|---|---|---|---|---|---|")
+    for res in [int(r) for r in args.resolutions.split(",")]:
+        rows, (flops, design) = bench(res, args.reps)
+        eager = {name: t for (_, mode, name, _, t) in rows if mode == "eager"}
+        for r, mode, name, first, t in rows:
+            f = flops * (3 if name != "forward" else 1)
+            print(f"| {r} | {mode} | {name} | {first:.2f} | {t:.3f} | {f / t / 1e9:.0f} | "
+                  f"{f / t / 1e9 / peak:.0%} | {eager[name] / t:.2f}x |", flush=True)
+        print(f"({res} px: {flops / 1e9:.0f} GFLOP executed forward in the 3x3 convs; "
+              f"{design / 1e9:.0f} GFLOP by the DESIGN.md count)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
