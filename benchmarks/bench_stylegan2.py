@@ -16,7 +16,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfposegen.nets.stylegan2 import SynthesisNetwork  # noqa: E402
@@ -85,8 +84,8 @@ def main():
     print(f"float32 matmul peak (4096^3, tf.function): {peak:.0f} GFLOP/s; "
           f"threads: inter {tf.config.threading.get_inter_op_parallelism_threads()}, "
           f"intra {tf.config.threading.get_intra_op_parallelism_threads()}, cpus {os.cpu_count()}")
-    print(f"| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
-    print(f"|---|---|---|---|---|---|---|---|")
+    print("| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
+    print("|---|---|---|---|---|---|---|---|")
     for res in [int(r) for r in args.resolutions.split(",")]:
         rows, (flops, design) = bench(res, args.reps)
         eager = {name: t for (_, mode, name, _, t) in rows if mode == "eager"}
