@@ -341,7 +341,7 @@ def _fmap_kwargs(channels, first_stage):
     kw = dict(fmap_base=int(channels[last] * 2 ** last), fmap_max=int(max(used)))
     if stage_channels(2 ** (len(channels) - 1), **kw)[first_stage:-1] != used:
         warnings.warn(f"channels {used} follow no fmap_base/fmap_max rule; TF1 code would "
-                      "build other shapes from this pickle's static_kwargs")
+                      "build other shapes from this pickle's static_kwargs", stacklevel=3)
     return kw
 
 
