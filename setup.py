@@ -14,6 +14,9 @@ setup(
         "scipy",
         "absl-py",
         "h5py",
+        "opencv-python-headless>=4.5",  # DGP's cubic resize and mask morphology, as the original
+        "imageio>=2.15",
+        "imageio-ffmpeg>=0.4.7",  # the ffmpeg binary for DGP's MP4 videos
     ],
     extras_require={"test": ["pytest"]},
 )

@@ -16,9 +16,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from tfposegen.nets.stylegan2 import SynthesisNetwork  # noqa: E402
+from tfposegen.nets.stylegan2 import SynthesisNetwork
 
 
 def matmul_peak(n=4096, reps=5):

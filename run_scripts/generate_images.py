@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 from absl import app, flags
-from PIL import Image
+
+from tfposegen.utils.files import to_uint8, write_png
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", "", "Official dnnlib pickle or folder from tfposegen.convert; "
@@ -34,20 +35,6 @@ def parse_seeds(text):
         lo, _, hi = part.partition("-")
         seeds += list(range(int(lo), int(hi or lo) + 1))
     return seeds
-
-
-def to_uint8(images):
-    """[N,H,W,C] float in [-1,1] -> uint8 [N,H,W,C] (x/2+0.5, clipped, *255, truncated)."""
-    return (np.clip(np.asarray(images) / 2 + 0.5, 0, 1) * 255).astype(np.uint8)
-
-
-def write_png(path, array):
-    """Write a uint8 HWC (or HW1) array as PNG atomically."""
-    if array.shape[-1] == 1:
-        array = array[..., 0]
-    tmp = path + ".tmp.png"
-    Image.fromarray(array).save(tmp)
-    os.replace(tmp, path)
 
 
 def make_demo_network(outdir):

@@ -6,15 +6,23 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import DATA
 
-from tfposegen.convert.dnnlib import (ConversionError, load_dnnlib_pickle, load_networks,
-                                      save_dnnlib_pickle, save_networks)
-from tfposegen.convert.dnnlib_pickle import (DnnlibPickleError, NetworkStub, read_dnnlib_pickle,
-                                             write_dnnlib_pickle)
+from tfposegen.convert.dnnlib import (
+    ConversionError,
+    load_dnnlib_pickle,
+    load_networks,
+    save_dnnlib_pickle,
+    save_networks,
+)
+from tfposegen.convert.dnnlib_pickle import (
+    DnnlibPickleError,
+    NetworkStub,
+    read_dnnlib_pickle,
+    write_dnnlib_pickle,
+)
 from tfposegen.nets.encoder import Encoder, idinvert_layout
 from tfposegen.nets.stylegan2 import build_stylegan2
-
-from conftest import DATA
 
 REF = DATA / "stylegan2_ref_skip_resnet_32.pkl"
 
@@ -79,7 +87,8 @@ def test_converted_folder_reloads_without_pickle(dgp_tiny, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "D.weights.h5", "E.weights.h5", "Gs.weights.h5", "networks.json"]
     back = load_networks(out)
-    for a, b in zip(outputs(back, np.random.default_rng(1)), outputs(nets, np.random.default_rng(1))):
+    rng = np.random.default_rng
+    for a, b in zip(outputs(back, rng(1)), outputs(nets, rng(1))):
         np.testing.assert_array_equal(a, b)
 
 

@@ -20,8 +20,12 @@ def main(argv=None):
     p.add_argument("--output", required=True, help="folder to write")
     args = parser.parse_args(argv)
 
-    from tfposegen.convert.dnnlib import (ConversionError, DnnlibPickleError,
-                                          load_dnnlib_pickle, save_networks)
+    from tfposegen.convert.dnnlib import (
+        ConversionError,
+        DnnlibPickleError,
+        load_dnnlib_pickle,
+        save_networks,
+    )
     try:
         nets = load_dnnlib_pickle(args.input)
         save_networks(nets, args.output)

@@ -17,8 +17,12 @@ import warnings
 
 import numpy as np
 
-from tfposegen.convert.dnnlib_pickle import (DnnlibPickleError, NetworkStub,
-                                             read_dnnlib_pickle, write_dnnlib_pickle)
+from tfposegen.convert.dnnlib_pickle import (
+    DnnlibPickleError,
+    NetworkStub,
+    read_dnnlib_pickle,
+    write_dnnlib_pickle,
+)
 from tfposegen.nets.encoder import Encoder, EncoderLayoutError
 from tfposegen.nets.stylegan2 import Discriminator, Generator
 from tfposegen.nets.stylegan2.networks import ARCHITECTURES, stage_channels
@@ -374,7 +378,8 @@ def discriminator_to_stub(D, name="D"):
     kw = dict(num_channels=D.num_channels, resolution=D.resolution, label_size=0,
               architecture=D.architecture, nonlinearity=D.activation,
               mbstd_group_size=D.mbstd_group_size, mbstd_num_features=D.mbstd_num_features,
-              resample_kernel=_plain_list(D.resample_kernel), **_fmap_kwargs(D.channels, first_stage=0))
+              resample_kernel=_plain_list(D.resample_kernel),
+              **_fmap_kwargs(D.channels, first_stage=0))
     variables = [(n, _to_tf(n, v.numpy())) for n, v in D.dnnlib_variables()]
     return NetworkStub(name, kw, variables=variables, build_func_name="D_stylegan2")
 

@@ -1,1 +1,2 @@
-"""Keras models: StyleGAN2 (``nets.stylegan2``) and the DGP encoder (``nets.encoder``)."""
+"""Keras models: StyleGAN2 (``nets.stylegan2``), the DGP encoder (``nets.encoder``) and the
+perceptual feature models (``nets.perceptual``: VGG16 block4_conv3, ResNet101 attributes)."""

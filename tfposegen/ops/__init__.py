@@ -1,4 +1,5 @@
-"""Tensor math with no I/O: upfirdn2d, bias_act, modulated convolution, minibatch stddev.
+"""Tensor math with no I/O: upfirdn2d, bias_act, modulated convolution, minibatch stddev,
+legacy (TF1) bilinear resize.
 
 All ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 ``tf.function(jit_compile=True)``), and reproduce the TF1 semantics of NVlabs StyleGAN2.
@@ -7,9 +8,18 @@ All ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 from tfposegen.ops.bias_act import ACTIVATIONS, bias_act
 from tfposegen.ops.minibatch_stddev import minibatch_stddev
 from tfposegen.ops.modulated_conv2d import modulated_conv2d
-from tfposegen.ops.upfirdn2d import (conv_downsample2d, downsample2d, filter2d, setup_filter,
-                                     upfirdn2d, upsample2d, upsample_conv2d)
+from tfposegen.ops.resize import legacy_bilinear_weights, resize_bilinear_legacy
+from tfposegen.ops.upfirdn2d import (
+    conv_downsample2d,
+    downsample2d,
+    filter2d,
+    setup_filter,
+    upfirdn2d,
+    upsample2d,
+    upsample_conv2d,
+)
 
 __all__ = ["ACTIVATIONS", "bias_act", "conv_downsample2d", "downsample2d", "filter2d",
-           "minibatch_stddev", "modulated_conv2d", "setup_filter", "upfirdn2d", "upsample2d",
+           "legacy_bilinear_weights", "minibatch_stddev", "modulated_conv2d",
+           "resize_bilinear_legacy", "setup_filter", "upfirdn2d", "upsample2d",
            "upsample_conv2d"]

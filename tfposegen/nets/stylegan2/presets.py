@@ -1,8 +1,10 @@
 """Named StyleGAN2 configurations: DGP's 512x512 network and tiny test networks."""
 
+from tfposegen.nets.encoder import Encoder, idinvert_layout
 from tfposegen.nets.stylegan2.networks import Discriminator, Generator
 
-# Each preset: keyword arguments of Generator and Discriminator.
+# Each preset: keyword arguments of Generator and Discriminator, and of idinvert_layout for
+# the encoder that goes with the generator (its num_ws and w_dim are the generator's).
 PRESETS = {
     # DGP's encoder-stylegan2-upper-body-512.pkl: NVlabs config-f at 512 px, 16 W+ rows,
     # G skip / D resnet (see reference/dgp_stylegan2.md section 3).
@@ -11,11 +13,13 @@ PRESETS = {
                           synthesis_kwargs=dict(fmap_base=16384, architecture="skip")),
         "discriminator": dict(resolution=512, num_channels=3, fmap_base=16384,
                               architecture="resnet"),
+        "encoder": dict(resolution=512, filters=64, filters_max=512),
     },
     # NVlabs config-f at 256 px (e.g. for benchmarks).
     "config_f_256": {
         "generator": dict(resolution=256, synthesis_kwargs=dict(fmap_base=16384)),
         "discriminator": dict(resolution=256, fmap_base=16384),
+        "encoder": dict(resolution=256, filters=64, filters_max=512),
     },
     # Tiny networks for tests and the demo: 32 px, at most 32 channels, 64-d latents.
     "tiny_32": {
@@ -23,6 +27,7 @@ PRESETS = {
                           mapping_kwargs=dict(num_layers=2, layer_features=64),
                           synthesis_kwargs=dict(fmap_base=128, fmap_max=32)),
         "discriminator": dict(resolution=32, fmap_base=128, fmap_max=32),
+        "encoder": dict(resolution=32, filters=16, filters_max=32),
     },
 }
 
@@ -40,3 +45,17 @@ def build_stylegan2(preset):
         raise ValueError(f"unknown StyleGAN2 preset {preset!r}; known: {sorted(PRESETS)}")
     p = PRESETS[preset]
     return Generator(**p["generator"]), Discriminator(**p["discriminator"])
+
+
+def build_dgp_networks(preset):
+    """Build randomly initialised DGP networks ``(E, D, Gs)`` from a preset name.
+
+    The encoder is idinvert's layout sized for the generator: images [N, R, R, 3] in
+    [-1, 1] -> W+ [N, num_ws, w_dim].
+
+    Returns:
+        tuple ``(E, D, Gs)`` of built Keras models (the pickle order of DGP).
+    """
+    G, D = build_stylegan2(preset)
+    layout = idinvert_layout(**PRESETS[preset]["encoder"], num_ws=G.num_ws, w_dim=G.w_dim)
+    return Encoder(**layout), D, G

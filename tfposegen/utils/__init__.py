@@ -1,0 +1,1 @@
+"""Small helpers shared by the systems: atomic file writes and progress display."""

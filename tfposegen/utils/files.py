@@ -1,0 +1,60 @@
+"""Atomic writes: a file appears complete under its final name, or not at all.
+
+Each writer writes to a temporary name in the destination folder and renames it over the
+final name with ``os.replace`` (atomic on POSIX and Windows), so an interrupted run never
+leaves a half-written file and never destroys the previous version of a file early.
+"""
+
+import contextlib
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success rename it to ``path``.
+
+    The temporary name keeps ``path``'s extension (writers that pick a format from the
+    extension still work). On an exception the temporary file is removed and ``path`` is
+    left as it was.
+    """
+    path = os.fspath(path)
+    base, ext = os.path.splitext(path)
+    tmp = f"{base}.tmp{os.getpid()}{ext}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def to_uint8(images):
+    """float images in [-1, 1] -> uint8 in [0, 255], as the originals: x/2 + 0.5, clipped to
+    [0, 1], times 255, truncated (not rounded). Any shape."""
+    return (np.clip(np.asarray(images, np.float32) / 2 + 0.5, 0, 1) * 255).astype(np.uint8)
+
+
+def write_png(path, array):
+    """Write uint8 [H, W], [H, W, 1] or [H, W, 3] (or bool [H, W] as a 1-bit PNG) atomically."""
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    image = Image.fromarray(array)  # bool arrays become mode "1"
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+
+
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+
+
+def write_npz(path, **arrays):
+    """Write numpy arrays as an uncompressed ``.npz`` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
