@@ -20,12 +20,12 @@ Weights are used as stored: Conv2D kernels HWIO, BatchNormalization
 """
 
 import os
-import tempfile
 
 import h5py
 import numpy as np
 
 from tfposegen.nets.perceptual import AttributeFeatures, VGG16Features
+from tfposegen.utils.files import atomic_path
 
 # Keras 2's HDF5 object header limit for one attribute (bytes).
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -229,38 +229,29 @@ def write_keras2_h5(model, path, keras_version="2.2.5", backend="tensorflow"):
         ``path``.
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
     layers = list(model.layers)
     names = [layer.name for layer in layers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise KerasH5Error(f"{path}: model {model.name!r} has duplicate layer names "
                            f"{duplicates}; Keras HDF5 files need unique names")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".h5", dir=folder)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            _write_attr_list(f, "layer_names", names)
-            f.attrs["backend"] = backend.encode("utf8")
-            f.attrs["keras_version"] = str(keras_version).encode("utf8")
-            for layer in layers:
-                group = f.create_group(layer.name)
-                variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
-                weight_names = []
-                for i, v in enumerate(variables):
-                    name = f"{layer.name}/{v.name}:0"
-                    if name in weight_names:
-                        name = f"{layer.name}/param_{i}:0"
-                    weight_names.append(name)
-                _write_attr_list(group, "weight_names", weight_names)
-                for name, v in zip(weight_names, variables):
-                    value = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
-                    group.create_dataset(name, data=value)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        _write_attr_list(f, "layer_names", names)
+        f.attrs["backend"] = backend.encode("utf8")
+        f.attrs["keras_version"] = str(keras_version).encode("utf8")
+        for layer in layers:
+            group = f.create_group(layer.name)
+            variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+            weight_names = []
+            for i, v in enumerate(variables):
+                name = f"{layer.name}/{v.name}:0"
+                if name in weight_names:
+                    name = f"{layer.name}/param_{i}:0"
+                weight_names.append(name)
+            _write_attr_list(group, "weight_names", weight_names)
+            for name, v in zip(weight_names, variables):
+                value = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
+                group.create_dataset(name, data=value)
     return path
 
 
