@@ -6,8 +6,9 @@ Prints seconds per image (batch 1, as DGP runs) for config-f synthesis, and the 
 this machine's float32 matmul peak, measured in the same run, that the 3x3 convolutions reach.
 FLOPs are those executed: 2*9*Cin*Cout*H*W per 3x3 conv, with H*W the *input* size for the
 stride-2 transposed ``Conv0_up`` (a quarter of the DESIGN.md count, which takes the output
-size); forward+backward counts 3x forward. Backward is taken with respect to W+ and the noise
-maps, i.e. DGP's projection / pattern-search gradients.
+size); forward+backward counts 2x forward: backward is taken with respect to W+ and the noise
+maps (DGP's projection / pattern-search gradients), which needs each conv's data gradient but
+no kernel gradient.
 """
 
 import argparse
@@ -91,7 +92,7 @@ def main():
         rows, (flops, design) = bench(res, args.reps)
         eager = {name: t for (_, mode, name, _, t) in rows if mode == "eager"}
         for r, mode, name, first, t in rows:
-            f = flops * (3 if name != "forward" else 1)
+            f = flops * (2 if name != "forward" else 1)
             print(f"| {r} | {mode} | {name} | {first:.2f} | {t:.3f} | {f / t / 1e9:.0f} | "
                   f"{f / t / 1e9 / peak:.0%} | {eager[name] / t:.2f}x |", flush=True)
         print(f"({res} px: {flops / 1e9:.0f} GFLOP executed forward in the 3x3 convs; "
