@@ -17,6 +17,7 @@ setup(
         "opencv-python-headless>=4.5",  # DGP's cubic resize and mask morphology, as the original
         "imageio>=2.15",
         "imageio-ffmpeg>=0.4.7",  # the ffmpeg binary for DGP's MP4 videos
+        "tensorboard",  # tf.summary in the training scripts (TF no longer pulls it in)
     ],
     extras_require={"test": ["pytest"]},
 )

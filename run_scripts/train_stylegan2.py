@@ -1,0 +1,150 @@
+"""Train a StyleGAN2 (NVlabs config-f recipe) on TFRecord images.
+
+    python run_scripts/images_to_tfrecords.py --image_dir photos/ --out_dir data/shop \\
+        --resolution 64
+    python run_scripts/train_stylegan2.py --data data/shop --outdir runs/shop \\
+        --resolution 64 --fmap_max 128 --latent 128 --mapping_layers 4 --total_kimg 200
+
+Writes into ``--outdir``: ``checkpoints/`` (everything a resumed run needs; starting the
+same command again continues exactly where it stopped), ``logs/`` (TensorBoard: losses,
+regularisers, kimg/s, image grids of Gs), ``fakes<kimg>.png`` grids and
+``network-snapshot-<kimg>.pkl`` in the official dnnlib format (``(G, D, Gs)``, readable by
+``tfposegen.convert`` and NVlabs' tools). The recipe is ``tfposegen.train.stylegan2``.
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data", None, "TFRecords (folder, file or glob) from images_to_tfrecords.")
+flags.DEFINE_string("outdir", None, "Run folder (checkpoints, logs, snapshots).")
+flags.DEFINE_integer("resolution", 256, "Image side (must match the records).")
+flags.DEFINE_integer("fmap_base", 16384, "Feature maps: min(fmap_base / res, fmap_max).")
+flags.DEFINE_integer("fmap_max", 512, "Largest number of feature maps.")
+flags.DEFINE_integer("latent", 512, "Size of z and w.")
+flags.DEFINE_integer("mapping_layers", 8, "Depth of the mapping network.")
+flags.DEFINE_integer("batch_size", 32, "Images per step.", lower_bound=1)
+flags.DEFINE_float("total_kimg", 25000, "Training length in thousands of real images.")
+flags.DEFINE_float("r1_gamma", 10.0, "R1 weight.")
+flags.DEFINE_float("pl_weight", 2.0, "Path-length weight (0: off).")
+flags.DEFINE_float("style_mixing", 0.9, "Style-mixing probability.")
+flags.DEFINE_float("lr", 0.002, "Adam learning rate.")
+flags.DEFINE_float("ema_kimg", 10.0, "Half-life of the Gs average, in kimg.")
+flags.DEFINE_boolean("mirror", False, "Random left-right flips of the reals.")
+flags.DEFINE_integer("seed", 0, "Seed of the initial weights, the data order and every "
+                     "random number in training.")
+flags.DEFINE_float("snapshot_kimg", 50, "kimg between checkpoints, grids and pickles.")
+flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA.")
+flags.mark_flags_as_required(["data", "outdir"])
+
+
+def build_networks():
+    """(G, D) from the flags, seeded."""
+    import keras
+
+    from tfposegen.nets.stylegan2 import Discriminator, Generator
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    fmap = dict(fmap_base=FLAGS.fmap_base, fmap_max=FLAGS.fmap_max)
+    G = Generator(resolution=FLAGS.resolution, z_dim=FLAGS.latent, w_dim=FLAGS.latent,
+                  mapping_kwargs=dict(num_layers=FLAGS.mapping_layers,
+                                      layer_features=FLAGS.latent),
+                  synthesis_kwargs=fmap)
+    D = Discriminator(resolution=FLAGS.resolution, **fmap)
+    return G, D
+
+
+def grid(Gs, latents):
+    """uint8 grid image of Gs(latents) (const noise), 1 row per 8 images."""
+    from tfposegen.utils.files import to_uint8
+
+    images = to_uint8(Gs(latents, noise_mode="const").numpy())
+    n, r = images.shape[0], images.shape[1]
+    cols = min(8, n)
+    rows = -(-n // cols)
+    out = np.full((rows * r, cols * r, 3), 255, np.uint8)
+    for i, im in enumerate(images):
+        out[(i // cols) * r:(i // cols + 1) * r, (i % cols) * r:(i % cols + 1) * r] = im
+    return out
+
+
+def train():
+    import tensorflow as tf
+
+    from tfposegen.convert import save_dnnlib_pickle
+    from tfposegen.data.image_records import image_dataset
+    from tfposegen.train.stylegan2 import StyleGAN2Trainer
+    from tfposegen.utils.files import write_png
+    from tfposegen.utils.progress import Progress
+
+    os.makedirs(FLAGS.outdir, exist_ok=True)
+    G, D = build_networks()
+    trainer = StyleGAN2Trainer(
+        G, D, FLAGS.batch_size, r1_gamma=FLAGS.r1_gamma, pl_weight=FLAGS.pl_weight,
+        style_mixing=FLAGS.style_mixing, learning_rate=FLAGS.lr, ema_kimg=FLAGS.ema_kimg,
+        seed=FLAGS.seed, jit_compile=FLAGS.jit_compile)
+    data = iter(image_dataset(FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed,
+                              xflip=FLAGS.mirror))
+    ckpt = trainer.checkpoint(data=data)
+    manager = tf.train.CheckpointManager(ckpt, os.path.join(FLAGS.outdir, "checkpoints"),
+                                         max_to_keep=2)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
+    writer = tf.summary.create_file_writer(os.path.join(FLAGS.outdir, "logs"))
+    grid_z = np.random.RandomState(FLAGS.seed).randn(16, G.z_dim).astype(np.float32)
+    total = int(np.ceil(FLAGS.total_kimg * 1000 / FLAGS.batch_size))
+    every = max(1, int(round(FLAGS.snapshot_kimg * 1000 / FLAGS.batch_size)))
+    step = int(trainer.step.numpy())
+    progress = Progress("train", total, step)
+    t_last, s_last = time.time(), step
+
+    def snapshot(step):
+        kimg = step * FLAGS.batch_size // 1000
+        manager.save(checkpoint_number=step)
+        image = grid(trainer.Gs, grid_z)
+        write_png(os.path.join(FLAGS.outdir, f"fakes{kimg:06d}.png"), image)
+        save_dnnlib_pickle(os.path.join(FLAGS.outdir, f"network-snapshot-{kimg:06d}.pkl"),
+                           trainer.D, trainer.Gs, G=trainer.G)
+        with writer.as_default(step=step):
+            tf.summary.image("Gs", image[None], max_outputs=1)
+
+    while step < total:
+        losses = trainer.train_step(next(data))
+        step += 1
+        progress.update(step, {k: v for k, v in losses.items() if k in ("G_loss", "D_loss")})
+        with writer.as_default(step=step):
+            for k, v in losses.items():
+                tf.summary.scalar(f"loss/{k}", v)
+            if step % 10 == 0:
+                now = time.time()
+                tf.summary.scalar("speed/kimg_per_s",
+                                  (step - s_last) * FLAGS.batch_size / 1000 / (now - t_last))
+                t_last, s_last = now, step
+        if step % every == 0 or step == total:
+            snapshot(step)
+    writer.flush()
+    print(f"done: {step} steps ({step * FLAGS.batch_size / 1000:.1f} kimg) in {FLAGS.outdir}")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    logging.set_verbosity(logging.WARNING)  # TF's checkpoint saver logs every save at INFO
+    from tfposegen.data.image_records import ImageRecordError, record_files
+
+    try:
+        record_files(FLAGS.data)
+    except ImageRecordError as e:
+        print(f"train_stylegan2.py: error: {e}", file=sys.stderr)
+        return 2
+    train()
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,135 @@
+"""StyleGAN2 training: loss terms against closed forms, EMA, lazy Adam, exact resume, script."""
+
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfposegen.data.image_records import image_dataset, write_image_records
+from tfposegen.nets.stylegan2 import build_stylegan2
+from tfposegen.train.stylegan2 import (
+    StyleGAN2Trainer,
+    d_logistic_loss,
+    ema_beta,
+    g_nonsaturating_loss,
+    lazy_adam,
+    path_lengths,
+    r1_penalty,
+)
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "train_stylegan2.py"
+
+
+def test_logistic_losses():
+    real, fake = np.array([[0.3], [-2.0]], np.float32), np.array([[1.0], [0.5]], np.float32)
+    sp = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    np.testing.assert_allclose(d_logistic_loss(real, fake), (sp(fake) + sp(-real))[:, 0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(g_nonsaturating_loss(fake), sp(-fake)[:, 0], rtol=1e-6)
+
+
+def test_r1_penalty_of_a_quadratic_critic(rng):
+    """D(x) = sum(w * x^2) has dD/dx = 2 w x."""
+    w = tf.constant(rng.normal(size=(1, 4, 4, 3)).astype(np.float32))
+    x = tf.constant(rng.normal(size=(2, 4, 4, 3)).astype(np.float32))
+    D = lambda im: tf.reduce_sum(w * im ** 2, axis=[1, 2, 3])[:, None]  # noqa: E731
+    want = np.sum((2 * w.numpy() * x.numpy()) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(r1_penalty(D, x), want, rtol=1e-5)
+
+
+def test_path_lengths_of_a_linear_synthesis(rng):
+    """images = ws . A: J^T y = A y per W+ row; length = sqrt(mean_rows |A y|^2)."""
+    A = rng.normal(size=(5, 4 * 4 * 3)).astype(np.float32)
+    ws = tf.constant(rng.normal(size=(2, 3, 5)).astype(np.float32))
+    y = rng.normal(size=(2, 4, 4, 3)).astype(np.float32)
+    syn = lambda w, noise: tf.reshape(tf.reduce_sum(w, 1) @ A, [-1, 4, 4, 3])  # noqa: E731
+    jy = y.reshape(2, -1) @ A.T  # [N, 5], same for every row
+    want = np.sqrt(np.sum(jy ** 2, axis=1))
+    np.testing.assert_allclose(path_lengths(syn, ws, None, y), want, rtol=1e-5)
+
+
+def test_ema_and_lazy_adam_constants():
+    assert ema_beta(32, 10) == pytest.approx(0.5 ** (32 / 10000))
+    opt = lazy_adam(0.002, 16)
+    c = 16 / 17
+    assert float(opt.learning_rate) == pytest.approx(0.002 * c)
+    assert opt.beta_1 == 0.0 and opt.beta_2 == pytest.approx(0.99 ** c)
+    assert opt.epsilon == 1e-8
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("records")
+    rng = np.random.default_rng(0)
+    write_image_records([rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                         for _ in range(24)], folder, "x", 32)
+    return folder
+
+
+def _trainer(seed):
+    keras.utils.set_random_seed(seed)
+    G, D = build_stylegan2("tiny_32")
+    return StyleGAN2Trainer(G, D, batch_size=4, g_reg_interval=2, d_reg_interval=2,
+                            jit_compile=False)
+
+
+def test_gs_is_the_moving_average_and_regularisers_run_lazily(records):
+    t = _trainer(0)
+    reals = next(iter(image_dataset(records, 4, 32, repeat=False)))
+    out0 = t.train_step(reals)
+    prev = [v.numpy() for v in t.Gs.weights]
+    out1 = t.train_step(reals)
+    assert {"pl_penalty", "r1_penalty"} <= set(out0) and "r1_penalty" not in out1
+    assert float(t.pl_mean.numpy()) > 0
+    trainable = {id(v) for v in t.G.trainable_weights}
+    for gs, g, p in zip(t.Gs.weights, t.G.weights, prev):
+        if id(g) in trainable:  # Gs = G + (Gs_prev - G) * beta
+            np.testing.assert_allclose(gs.numpy(), g.numpy() + (p - g.numpy()) * t.beta,
+                                       rtol=1e-5, atol=1e-7)
+            assert not np.array_equal(gs.numpy(), g.numpy())
+        else:  # noise maps, dlatent_avg: copied
+            np.testing.assert_array_equal(gs.numpy(), g.numpy())
+
+
+def test_resumed_training_is_identical(records, tmp_path):
+    def run(trainer, it, n):
+        return [trainer.train_step(next(it)) for _ in range(n)]
+
+    a = _trainer(0)
+    it_a = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
+    run(a, it_a, 2)
+    path = a.checkpoint(data=it_a).write(str(tmp_path / "ck"))
+    want = run(a, it_a, 2)
+
+    b = _trainer(7)  # other initial weights: everything must come from the checkpoint
+    it_b = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
+    b.checkpoint(data=it_b).read(path).assert_consumed()
+    assert run(b, it_b, 2) == want
+    for x, y in zip(a.Gs.weights, b.Gs.weights):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+
+
+def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
+    from tfposegen.convert import load_dnnlib_pickle
+
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), f"--data={records}", f"--outdir={out}",
+         "--resolution=32", "--fmap_base=128", "--fmap_max=32", "--latent=64",
+         "--mapping_layers=2", "--batch_size=4", "--total_kimg=0.012",
+         "--snapshot_kimg=0.012", "--nojit_compile"],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "train 3/3" in proc.stderr
+    nets = load_dnnlib_pickle(out / "network-snapshot-000000.pkl")
+    assert nets.G is not None and nets.Gs.resolution == 32
+    assert (out / "fakes000000.png").is_file()
+    assert list((out / "logs").glob("events.out.tfevents.*"))
+    assert (out / "checkpoints" / "checkpoint").is_file()
+    bad = subprocess.run([sys.executable, str(SCRIPT), f"--data={tmp_path / 'none'}",
+                          f"--outdir={out}"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no .tfrecords files" in bad.stderr

@@ -1,0 +1,1 @@
+"""Training loops: StyleGAN2 (``stylegan2``) and, later, the DGP encoder."""
