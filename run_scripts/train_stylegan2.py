@@ -39,11 +39,25 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights, the data order and
                      "random number in training.")
 flags.DEFINE_float("snapshot_kimg", 50, "kimg between checkpoints, grids and pickles.")
 flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+                  "tf.distribute strategy: default (one device), mirrored (all local GPUs), "
+                  "multiworker (machines listed in TF_CONFIG). --batch_size is global.")
 flags.mark_flags_as_required(["data", "outdir"])
 
 
+def make_strategy():
+    """The ``tf.distribute`` strategy named by ``--strategy``."""
+    import tensorflow as tf
+
+    if FLAGS.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if FLAGS.strategy == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def build_networks():
-    """(G, D) from the flags, seeded."""
+    """(G, D) from the flags, seeded (call in the strategy's scope)."""
     import keras
 
     from tfposegen.nets.stylegan2 import Discriminator, Generator
@@ -81,14 +95,16 @@ def train():
     from tfposegen.utils.files import write_png
     from tfposegen.utils.progress import Progress
 
+    strategy = make_strategy()  # first: multi-worker setup must precede other TF work
     os.makedirs(FLAGS.outdir, exist_ok=True)
-    G, D = build_networks()
+    with strategy.scope():
+        G, D = build_networks()
     trainer = StyleGAN2Trainer(
         G, D, FLAGS.batch_size, r1_gamma=FLAGS.r1_gamma, pl_weight=FLAGS.pl_weight,
         style_mixing=FLAGS.style_mixing, learning_rate=FLAGS.lr, ema_kimg=FLAGS.ema_kimg,
-        seed=FLAGS.seed, jit_compile=FLAGS.jit_compile)
-    data = iter(image_dataset(FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed,
-                              xflip=FLAGS.mirror))
+        seed=FLAGS.seed, jit_compile=FLAGS.jit_compile, strategy=strategy)
+    data = iter(trainer.distribute(image_dataset(
+        FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed, xflip=FLAGS.mirror)))
     ckpt = trainer.checkpoint(data=data)
     manager = tf.train.CheckpointManager(ckpt, os.path.join(FLAGS.outdir, "checkpoints"),
                                          max_to_keep=2)

@@ -133,3 +133,51 @@ def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
     bad = subprocess.run([sys.executable, str(SCRIPT), f"--data={tmp_path / 'none'}",
                           f"--outdir={out}"], capture_output=True, text=True)
     assert bad.returncode == 2 and "no .tfrecords files" in bad.stderr
+
+
+MIRRORED = """
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import json, numpy as np, tensorflow as tf, keras
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tfposegen.nets.stylegan2 import Discriminator, Generator
+from tfposegen.train.stylegan2 import StyleGAN2Trainer
+reals = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+out = {}
+for name, st in (("one", tf.distribute.get_strategy()),
+                 ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+    with st.scope():
+        keras.utils.set_random_seed(0)
+        G = Generator(resolution=16, z_dim=16, w_dim=16,
+                      mapping_kwargs=dict(num_layers=2, layer_features=16),
+                      synthesis_kwargs=dict(fmap_base=64, fmap_max=16))
+        D = Discriminator(resolution=16, fmap_base=64, fmap_max=16, mbstd_group_size=1)
+    t = StyleGAN2Trainer(G, D, batch_size=4, g_reg_interval=2, d_reg_interval=2,
+                         jit_compile=False, strategy=st)
+    it = iter(t.distribute(tf.data.Dataset.from_tensors(reals).repeat()))
+    losses = [t.train_step(next(it)) for _ in range(3)]
+    out[name] = {"replicas": t.replicas, "losses": losses,
+                 "Gs": [v.numpy().tolist() for v in t.Gs.weights],
+                 "D": [v.numpy().tolist() for v in t.D.weights]}
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_make_the_update_of_one_device():
+    """MirroredStrategy on two logical CPUs against one device, same global batch (D without
+    minibatch stddev, whose groups would differ): same losses and weights."""
+    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    one, two = out["one"], out["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    for a, b in zip(one["losses"], two["losses"]):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-7), k
+    for key in ("Gs", "D"):
+        for a, b in zip(one[key], two[key]):
+            np.testing.assert_allclose(a, b, atol=1e-5)

@@ -78,12 +78,27 @@ class StyleGAN2Trainer:
         ema_kimg: half-life of the Gs average in thousands of images.
         g_reg_interval, d_reg_interval: lazy regularisation intervals (4, 16).
         seed: seed of every random number in training.
-        jit_compile: compile the steps with XLA.
+        jit_compile: compile the per-replica steps with XLA.
+        strategy: a ``tf.distribute`` strategy (default: the current one, i.e. one device);
+            G and D must have been built in its scope. Random numbers are drawn for the
+            global batch and split, so N replicas make the same update as one device.
     """
 
     def __init__(self, G, D, batch_size, r1_gamma=10.0, pl_weight=2.0, style_mixing=0.9,
                  learning_rate=0.002, ema_kimg=10.0, g_reg_interval=4, d_reg_interval=16,
-                 pl_decay=0.01, pl_batch_shrink=2, seed=0, jit_compile=True):
+                 pl_decay=0.01, pl_batch_shrink=2, seed=0, jit_compile=True, strategy=None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
+        self.pl_batch = max(1, batch_size // pl_batch_shrink)
+        if batch_size % self.replicas or self.pl_batch % self.replicas:
+            raise ValueError(f"batch_size {batch_size} (and its path-length share "
+                             f"{self.pl_batch}) must divide among {self.replicas} replicas")
+        with self.strategy.scope():
+            self._build(G, D, batch_size, r1_gamma, pl_weight, style_mixing, learning_rate,
+                        ema_kimg, g_reg_interval, d_reg_interval, pl_decay, seed, jit_compile)
+
+    def _build(self, G, D, batch_size, r1_gamma, pl_weight, style_mixing, learning_rate,
+               ema_kimg, g_reg_interval, d_reg_interval, pl_decay, seed, jit_compile):
         self.G, self.D = G, D
         self.Gs = Generator.from_config(G.get_config())
         for dst, src in zip(self.Gs.weights, G.weights):
@@ -92,7 +107,6 @@ class StyleGAN2Trainer:
         self.r1_gamma, self.pl_weight, self.style_mixing = r1_gamma, pl_weight, style_mixing
         self.g_reg_interval, self.d_reg_interval = g_reg_interval, d_reg_interval
         self.pl_decay = pl_decay
-        self.pl_batch = max(1, batch_size // pl_batch_shrink)
         self.beta = ema_beta(batch_size, ema_kimg)
         self.seed = seed
         self.G_opt = lazy_adam(learning_rate, g_reg_interval if pl_weight else 0)
@@ -102,30 +116,47 @@ class StyleGAN2Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.pl_mean = tf.Variable(0.0, trainable=False, name="pl_mean")
         compile_ = lambda f: tf.function(f, jit_compile=jit_compile)  # noqa: E731
-        self._g_main = compile_(self._g_main_step)
-        self._d_main = compile_(self._d_main_step)
-        self._g_reg = compile_(self._g_reg_step)
-        self._d_reg = compile_(self._d_reg_step)
+        run = self._run
+        self._g_main = tf.function(lambda: self._after_g_main(*run(compile_(self._g_main_step))))
+        self._d_main = tf.function(lambda reals: run(compile_(self._d_main_step), reals))
+        self._g_reg = tf.function(lambda: self._after_g_reg(*run(compile_(self._g_reg_step))))
+        self._d_reg = tf.function(lambda reals: run(compile_(self._d_reg_step), reals))
+        self._update_gs = tf.function(self._update_gs_step)
 
-    # -- random numbers: stateless in (seed, step, purpose)
+    def _run(self, replica_fn, *args):
+        """Run ``replica_fn`` on every replica; the mean of its outputs over replicas."""
+        out = self.strategy.run(replica_fn, args=args)
+        return tf.nest.map_structure(
+            lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+
+    def distribute(self, dataset):
+        """Split a dataset of global batches across the strategy's replicas."""
+        return self.strategy.experimental_distribute_dataset(dataset)
+
+    # -- random numbers: stateless in (seed, step, purpose), drawn for the global batch and
+    #    sliced per replica, so any number of replicas sees the numbers one device sees
     def _seed(self, purpose):
         return tf.stack([tf.cast(self.seed * 1000 + purpose, tf.int64), self.step])
 
+    def _local(self, x):
+        rid = tf.distribute.get_replica_context().replica_id_in_sync_group
+        per = x.shape[0] // self.replicas
+        return x[rid * per:(rid + 1) * per]
+
     def _noise(self, n, purpose):
         syn = self.G.synthesis
-        return [tf.random.stateless_normal([n, syn.noise_resolution(i),
-                                            syn.noise_resolution(i), 1],
-                                           self._seed(purpose * 100 + i))
-                for i in range(len(syn.noise_vars))]
+        return [self._local(tf.random.stateless_normal(
+            [n, syn.noise_resolution(i), syn.noise_resolution(i), 1],
+            self._seed(purpose * 100 + i))) for i in range(len(syn.noise_vars))]
 
     def _latents(self, n, purpose):
-        """Mixed W+ [n, num_ws, w_dim] (updates ``dlatent_avg`` when ``purpose`` is 1)."""
+        """This replica's share of n mixed W+ [n / replicas, num_ws, w_dim], and the mean of
+        its unmixed w (for ``dlatent_avg``)."""
         G = self.G
-        z = tf.random.stateless_normal([2, n, G.z_dim], self._seed(purpose))
+        z = tf.transpose(self._local(tf.random.stateless_normal([n, 2, G.z_dim],
+                                                                self._seed(purpose))), [1, 0, 2])
         ws = G.mapping(z[0])
-        if purpose == 1:
-            avg = G.mapping.dlatent_avg
-            avg.assign(tf.reduce_mean(ws[:, 0], axis=0) * (1 - 0.995) + avg * 0.995)
+        w_mean = tf.reduce_mean(ws[:, 0], axis=0)
         if self.style_mixing > 0:
             ws2 = G.mapping(z[1])
             u = tf.random.stateless_uniform([], self._seed(purpose + 50))
@@ -133,20 +164,27 @@ class StyleGAN2Trainer:
                                               dtype=tf.int32)
             cut = tf.where(u < self.style_mixing, cut, G.num_ws)
             ws = tf.where(tf.range(G.num_ws)[None, :, None] < cut, ws, ws2)
-        return ws
+        return ws, w_mean
 
     def _fake(self, n, purpose):
-        return self.G.synthesis(self._latents(n, purpose), noise=self._noise(n, purpose))
+        ws, w_mean = self._latents(n, purpose)
+        return self.G.synthesis(ws, noise=self._noise(n, purpose)), w_mean
 
-    # -- the four steps
+    # -- the four steps, per replica
     def _g_main_step(self):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(g_nonsaturating_loss(self.D(self._fake(self.batch_size, 1))))
+            fakes, w_mean = self._fake(self.batch_size, 1)
+            loss = tf.reduce_mean(g_nonsaturating_loss(self.D(fakes)))
         _apply(self.G_opt, tape, loss, self.G.trainable_weights)
+        return loss, w_mean
+
+    def _after_g_main(self, loss, w_mean):
+        avg = self.G.mapping.dlatent_avg
+        avg.assign(w_mean * (1 - 0.995) + avg * 0.995)
         return loss
 
     def _d_main_step(self, reals):
-        fakes = self._fake(self.batch_size, 2)
+        fakes, _ = self._fake(self.batch_size, 2)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(d_logistic_loss(self.D(reals), self.D(fakes)))
         _apply(self.D_opt, tape, loss, self.D.trainable_weights)
@@ -157,14 +195,20 @@ class StyleGAN2Trainer:
         syn = self.G.synthesis
         r = syn.resolution
         with tf.GradientTape() as tape:
-            ws = self._latents(n, 3)
-            y = tf.random.stateless_normal([n, r, r, syn.num_channels], self._seed(4)) / r
+            ws, _ = self._latents(n, 3)
+            y = self._local(tf.random.stateless_normal([n, r, r, syn.num_channels],
+                                                       self._seed(4))) / r
             lengths = path_lengths(syn, ws, self._noise(n, 3), y)
-            mean = self.pl_mean + self.pl_decay * (tf.reduce_mean(lengths) - self.pl_mean)
+            batch_mean = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, tf.reduce_mean(lengths))
+            mean = self.pl_mean + self.pl_decay * (batch_mean - self.pl_mean)
             penalty = tf.reduce_mean(tf.square(lengths - tf.stop_gradient(mean)))
             loss = penalty * self.pl_weight * self.g_reg_interval
-        self.pl_mean.assign(mean)
         _apply(self.G_opt, tape, loss, self.G.trainable_weights)
+        return penalty, mean
+
+    def _after_g_reg(self, penalty, mean):
+        self.pl_mean.assign(mean)
         return penalty
 
     def _d_reg_step(self, reals):
@@ -174,7 +218,7 @@ class StyleGAN2Trainer:
         _apply(self.D_opt, tape, loss, self.D.trainable_weights)
         return penalty
 
-    def _update_gs(self):
+    def _update_gs_step(self):
         trainable = {id(v) for v in self.G.trainable_weights}
         for dst, src in zip(self.Gs.weights, self.G.weights):
             if id(src) in trainable:
@@ -183,8 +227,9 @@ class StyleGAN2Trainer:
                 dst.assign(src)
 
     def train_step(self, reals):
-        """One training step (G, D and, when due, their regularisation steps) on reals
-        [batch, R, R, C] in [-1, 1]; returns a dict of float losses."""
+        """One training step (G, D and, when due, their regularisation steps) on a global
+        batch of reals [batch, R, R, C] in [-1, 1] (or its per-replica split from
+        :meth:`distribute`); returns a dict of float losses."""
         step = int(self.step.numpy())
         out = {"G_loss": float(self._g_main()), "D_loss": float(self._d_main(reals))}
         if self.pl_weight and step % self.g_reg_interval == 0:
@@ -206,9 +251,11 @@ class StyleGAN2Trainer:
 
 def _apply(optimizer, tape, loss, variables):
     """Adam step on the variables that have a gradient (as TF1: the others are skipped,
-    e.g. D's output bias in the R1 step)."""
+    e.g. D's output bias in the R1 step). Gradients are divided by the number of replicas:
+    the optimiser sums them over replicas and each replica's loss is its own mean."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
     grads = tape.gradient(loss, variables)
-    pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+    pairs = [(g / replicas, v) for g, v in zip(grads, variables) if g is not None]
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 
