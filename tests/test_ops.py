@@ -161,3 +161,14 @@ def test_ops_compile_with_xla_and_have_gradients(rng):
     np.testing.assert_allclose(l1, l0, rtol=1e-4)
     np.testing.assert_allclose(g1, g0, rtol=1e-3, atol=1e-3)
     assert float(tf.reduce_max(tf.abs(g0))) > 0
+
+
+@pytest.mark.parametrize("size", [(19, 5), (4, 9), (7, 13)])
+def test_resize_nearest_legacy_matches_tf1(size, rng):
+    from tfposegen.ops import resize_nearest_legacy
+
+    x = rng.normal(size=(2, 7, 13, 3)).astype(np.float32)
+    want = tf.compat.v1.image.resize(x, size, method=1).numpy()
+    np.testing.assert_array_equal(np.asarray(resize_nearest_legacy(x, size)), want)
+    if size == (19, 5):  # TF2's half-pixel nearest samples elsewhere
+        assert not np.array_equal(tf.image.resize(x, size, method="nearest").numpy(), want)

@@ -8,7 +8,11 @@ All ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 from tfposegen.ops.bias_act import ACTIVATIONS, bias_act
 from tfposegen.ops.minibatch_stddev import minibatch_stddev
 from tfposegen.ops.modulated_conv2d import modulated_conv2d
-from tfposegen.ops.resize import legacy_bilinear_weights, resize_bilinear_legacy
+from tfposegen.ops.resize import (
+    legacy_bilinear_weights,
+    resize_bilinear_legacy,
+    resize_nearest_legacy,
+)
 from tfposegen.ops.upfirdn2d import (
     conv_downsample2d,
     downsample2d,
@@ -21,5 +25,5 @@ from tfposegen.ops.upfirdn2d import (
 
 __all__ = ["ACTIVATIONS", "bias_act", "conv_downsample2d", "downsample2d", "filter2d",
            "legacy_bilinear_weights", "minibatch_stddev", "modulated_conv2d",
-           "resize_bilinear_legacy", "setup_filter", "upfirdn2d", "upsample2d",
-           "upsample_conv2d"]
+           "resize_bilinear_legacy", "resize_nearest_legacy", "setup_filter", "upfirdn2d",
+           "upsample2d", "upsample_conv2d"]

@@ -82,3 +82,26 @@ def resize_bilinear_legacy(images, size, align_corners=False):
     out_h, out_w = (int(s) for s in size)
     x = _lerp_axis(images, shape[2], out_w, axis=2, align_corners=align_corners)
     return _lerp_axis(x, shape[1], out_h, axis=1, align_corners=align_corners)
+
+
+def resize_nearest_legacy(images, size):
+    """Nearest-neighbour resize as TF1 ``tf.image.resize_images(..., method=1)``
+    (``align_corners=False``, ``half_pixel_centers=False``): source index
+    ``min(floor(dst * in / out), in - 1)`` per axis (idinvert's VGG input resize).
+
+    Args:
+        images: tensor [N, H, W, C] with static H and W.
+        size: ``(out_h, out_w)`` positive ints.
+
+    Returns:
+        tensor [N, out_h, out_w, C] of the dtype of ``images``.
+    """
+    shape = tuple(images.shape)
+    out = images
+    for axis, out_size in ((1, int(size[0])), (2, int(size[1]))):
+        in_size = shape[axis]
+        if in_size != out_size:
+            scale = np.float32(in_size) / np.float32(out_size)
+            src = np.floor(np.arange(out_size, dtype=np.float32) * scale)
+            out = ops.take(out, np.minimum(src, in_size - 1).astype(np.int32), axis=axis)
+    return out

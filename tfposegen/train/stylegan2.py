@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 from tfposegen.nets.stylegan2 import Generator
+from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
 
 
 def d_logistic_loss(real_logits, fake_logits):
@@ -175,7 +176,7 @@ class StyleGAN2Trainer:
         with tf.GradientTape() as tape:
             fakes, w_mean = self._fake(self.batch_size, 1)
             loss = tf.reduce_mean(g_nonsaturating_loss(self.D(fakes)))
-        _apply(self.G_opt, tape, loss, self.G.trainable_weights)
+        apply_gradients(self.G_opt, tape, loss, self.G.trainable_weights)
         return loss, w_mean
 
     def _after_g_main(self, loss, w_mean):
@@ -187,7 +188,7 @@ class StyleGAN2Trainer:
         fakes, _ = self._fake(self.batch_size, 2)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(d_logistic_loss(self.D(reals), self.D(fakes)))
-        _apply(self.D_opt, tape, loss, self.D.trainable_weights)
+        apply_gradients(self.D_opt, tape, loss, self.D.trainable_weights)
         return loss
 
     def _g_reg_step(self):
@@ -204,7 +205,7 @@ class StyleGAN2Trainer:
             mean = self.pl_mean + self.pl_decay * (batch_mean - self.pl_mean)
             penalty = tf.reduce_mean(tf.square(lengths - tf.stop_gradient(mean)))
             loss = penalty * self.pl_weight * self.g_reg_interval
-        _apply(self.G_opt, tape, loss, self.G.trainable_weights)
+        apply_gradients(self.G_opt, tape, loss, self.G.trainable_weights)
         return penalty, mean
 
     def _after_g_reg(self, penalty, mean):
@@ -215,7 +216,7 @@ class StyleGAN2Trainer:
         with tf.GradientTape() as tape:
             penalty = tf.reduce_mean(r1_penalty(self.D, reals))
             loss = penalty * (self.r1_gamma * 0.5) * self.d_reg_interval
-        _apply(self.D_opt, tape, loss, self.D.trainable_weights)
+        apply_gradients(self.D_opt, tape, loss, self.D.trainable_weights)
         return penalty
 
     def _update_gs_step(self):
@@ -243,28 +244,10 @@ class StyleGAN2Trainer:
     def checkpoint(self, **extra):
         """A ``tf.train.Checkpoint`` of everything a resumed run needs (plus ``extra``)."""
         return tf.train.Checkpoint(
-            G=_variables(self.G), D=_variables(self.D), Gs=_variables(self.Gs),
-            G_opt=_variables_list(self.G_opt.variables),
-            D_opt=_variables_list(self.D_opt.variables), step=self.step,
+            G=model_variables(self.G), D=model_variables(self.D), Gs=model_variables(self.Gs),
+            G_opt=variables_by_index(self.G_opt.variables),
+            D_opt=variables_by_index(self.D_opt.variables), step=self.step,
             pl_mean=self.pl_mean, **extra)
-
-
-def _apply(optimizer, tape, loss, variables):
-    """Adam step on the variables that have a gradient (as TF1: the others are skipped,
-    e.g. D's output bias in the R1 step). Gradients are divided by the number of replicas:
-    the optimiser sums them over replicas and each replica's loss is its own mean."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    grads = tape.gradient(loss, variables)
-    pairs = [(g / replicas, v) for g, v in zip(grads, variables) if g is not None]
-    optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
-
-
-def _variables_list(variables):
-    return {f"v{i:04d}": v for i, v in enumerate(variables)}
-
-
-def _variables(model):
-    return _variables_list(model.weights)
 
 
 __all__ = ["StyleGAN2Trainer", "d_logistic_loss", "ema_beta", "g_nonsaturating_loss",
