@@ -1,0 +1,1 @@
+"""Data: TFRecord image datasets for GAN / encoder training (``image_records``)."""
