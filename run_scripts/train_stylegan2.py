@@ -56,6 +56,17 @@ def make_strategy():
     return tf.distribute.get_strategy()
 
 
+def worker_dir(strategy):
+    """Where this worker writes: --outdir for the chief (or a single machine), a private
+    sub-folder for other multi-worker replicas (TF's checkpointing needs every worker to
+    save, but only the chief's files are kept)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    task_id = getattr(resolver, "task_id", 0) or 0
+    chief = task_type in (None, "chief") or (task_type == "worker" and task_id == 0)
+    return FLAGS.outdir if chief else os.path.join(FLAGS.outdir, f".{task_type}{task_id}")
+
+
 def build_networks():
     """(G, D) from the flags, seeded (call in the strategy's scope)."""
     import keras
@@ -96,7 +107,9 @@ def train():
     from tfposegen.utils.progress import Progress
 
     strategy = make_strategy()  # first: multi-worker setup must precede other TF work
-    os.makedirs(FLAGS.outdir, exist_ok=True)
+    outdir = worker_dir(strategy)
+    is_chief = outdir == FLAGS.outdir
+    os.makedirs(outdir, exist_ok=True)
     with strategy.scope():
         G, D = build_networks()
     trainer = StyleGAN2Trainer(
@@ -106,12 +119,13 @@ def train():
     data = iter(trainer.distribute(image_dataset(
         FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed, xflip=FLAGS.mirror)))
     ckpt = trainer.checkpoint(data=data)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(FLAGS.outdir, "checkpoints"),
+    manager = tf.train.CheckpointManager(ckpt, os.path.join(outdir, "checkpoints"),
                                          max_to_keep=2)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         print(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
-    writer = tf.summary.create_file_writer(os.path.join(FLAGS.outdir, "logs"))
+    writer = (tf.summary.create_file_writer(os.path.join(outdir, "logs")) if is_chief
+              else tf.summary.create_noop_writer())
     grid_z = np.random.RandomState(FLAGS.seed).randn(16, G.z_dim).astype(np.float32)
     total = int(np.ceil(FLAGS.total_kimg * 1000 / FLAGS.batch_size))
     every = max(1, int(round(FLAGS.snapshot_kimg * 1000 / FLAGS.batch_size)))
@@ -122,6 +136,8 @@ def train():
     def snapshot(step):
         kimg = step * FLAGS.batch_size // 1000
         manager.save(checkpoint_number=step)
+        if not is_chief:
+            return
         image = grid(trainer.Gs, grid_z)
         write_png(os.path.join(FLAGS.outdir, f"fakes{kimg:06d}.png"), image)
         save_dnnlib_pickle(os.path.join(FLAGS.outdir, f"network-snapshot-{kimg:06d}.pkl"),
