@@ -1,1 +1,4 @@
-"""Data: TFRecord image datasets for GAN / encoder training (``image_records``)."""
+"""Data: TFRecord image datasets for GAN / encoder training (``image_records``).
+
+- ``synthetic``: procedural upper-body clothing-model samples in DGP's layout (numpy / PIL).
+"""
