@@ -48,9 +48,9 @@ def train():
     from tfposegen.convert.keras_h5 import vgg16_features_from_h5
     from tfposegen.data.image_records import image_dataset
     from tfposegen.nets.encoder import Encoder, idinvert_layout
+    from tfposegen.train.common import run_training
     from tfposegen.train.encoder import EncoderTrainer
     from tfposegen.utils.files import to_uint8, write_png
-    from tfposegen.utils.progress import Progress
 
     nets = load_networks(FLAGS.network)
     if nets.Gs is None or nets.D is None:
@@ -73,22 +73,10 @@ def train():
     data = iter(image_dataset(FLAGS.data, FLAGS.batch_size, r, seed=FLAGS.seed,
                               xflip=FLAGS.mirror))
     os.makedirs(FLAGS.outdir, exist_ok=True)
-    ckpt = trainer.checkpoint(data=data)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(FLAGS.outdir, "checkpoints"),
-                                         max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
-    writer = tf.summary.create_file_writer(os.path.join(FLAGS.outdir, "logs"))
     fixed = next(iter(image_dataset(FLAGS.data, 8, r, shuffle=False, repeat=False,
                                     drop_remainder=False)))
-    every = max(1, int(round(FLAGS.snapshot_kimg * 1000 / FLAGS.batch_size)))
-    step = int(trainer.step.numpy())
-    progress = Progress("train_encoder", total, step)
 
-    def snapshot(step):
-        kimg = step * FLAGS.batch_size // 1000
-        manager.save(checkpoint_number=step)
+    def snapshot(step, kimg, writer):
         recon = to_uint8(trainer.reconstruct(fixed).numpy())
         grid = np.concatenate([np.concatenate(list(to_uint8(fixed.numpy())), axis=1),
                                np.concatenate(list(recon), axis=1)], axis=0)
@@ -98,18 +86,9 @@ def train():
         with writer.as_default(step=step):
             tf.summary.image("reals_over_reconstructions", grid[None], max_outputs=1)
 
-    while step < total:
-        losses = trainer.train_step(next(data))
-        step += 1
-        progress.update(step, {k: losses[k] for k in ("pixel", "E_loss", "D_loss")})
-        with writer.as_default(step=step):
-            for k, v in losses.items():
-                tf.summary.scalar(f"loss/{k}", v)
-        if step % every == 0 or step == total:
-            snapshot(step)
-    writer.flush()
-    print(f"done: {step} steps ({step * FLAGS.batch_size / 1000:.1f} kimg) in {FLAGS.outdir}")
-
+    run_training(trainer, data, FLAGS.outdir, FLAGS.batch_size, FLAGS.total_kimg,
+                 FLAGS.snapshot_kimg, snapshot, show=("pixel", "E_loss", "D_loss"),
+                 name="train_encoder")
 
 def main(argv):
     if len(argv) > 1:

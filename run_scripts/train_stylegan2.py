@@ -14,7 +14,6 @@ regularisers, kimg/s, image grids of Gs), ``fakes<kimg>.png`` grids and
 
 import os
 import sys
-import time
 
 import numpy as np
 from absl import app, flags, logging
@@ -102,9 +101,9 @@ def train():
 
     from tfposegen.convert import save_dnnlib_pickle
     from tfposegen.data.image_records import image_dataset
+    from tfposegen.train.common import run_training
     from tfposegen.train.stylegan2 import StyleGAN2Trainer
     from tfposegen.utils.files import write_png
-    from tfposegen.utils.progress import Progress
 
     strategy = make_strategy()  # first: multi-worker setup must precede other TF work
     outdir = worker_dir(strategy)
@@ -118,24 +117,9 @@ def train():
         seed=FLAGS.seed, jit_compile=FLAGS.jit_compile, strategy=strategy)
     data = iter(trainer.distribute(image_dataset(
         FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed, xflip=FLAGS.mirror)))
-    ckpt = trainer.checkpoint(data=data)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(outdir, "checkpoints"),
-                                         max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
-    writer = (tf.summary.create_file_writer(os.path.join(outdir, "logs")) if is_chief
-              else tf.summary.create_noop_writer())
     grid_z = np.random.RandomState(FLAGS.seed).randn(16, G.z_dim).astype(np.float32)
-    total = int(np.ceil(FLAGS.total_kimg * 1000 / FLAGS.batch_size))
-    every = max(1, int(round(FLAGS.snapshot_kimg * 1000 / FLAGS.batch_size)))
-    step = int(trainer.step.numpy())
-    progress = Progress("train", total, step)
-    t_last, s_last = time.time(), step
 
-    def snapshot(step):
-        kimg = step * FLAGS.batch_size // 1000
-        manager.save(checkpoint_number=step)
+    def snapshot(step, kimg, writer):
         if not is_chief:
             return
         image = grid(trainer.Gs, grid_z)
@@ -145,23 +129,8 @@ def train():
         with writer.as_default(step=step):
             tf.summary.image("Gs", image[None], max_outputs=1)
 
-    while step < total:
-        losses = trainer.train_step(next(data))
-        step += 1
-        progress.update(step, {k: v for k, v in losses.items() if k in ("G_loss", "D_loss")})
-        with writer.as_default(step=step):
-            for k, v in losses.items():
-                tf.summary.scalar(f"loss/{k}", v)
-            if step % 10 == 0:
-                now = time.time()
-                tf.summary.scalar("speed/kimg_per_s",
-                                  (step - s_last) * FLAGS.batch_size / 1000 / (now - t_last))
-                t_last, s_last = now, step
-        if step % every == 0 or step == total:
-            snapshot(step)
-    writer.flush()
-    print(f"done: {step} steps ({step * FLAGS.batch_size / 1000:.1f} kimg) in {FLAGS.outdir}")
-
+    run_training(trainer, data, outdir, FLAGS.batch_size, FLAGS.total_kimg,
+                 FLAGS.snapshot_kimg, snapshot, show=("G_loss", "D_loss"), logs=is_chief)
 
 def main(argv):
     if len(argv) > 1:
