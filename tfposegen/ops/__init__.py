@@ -1,8 +1,11 @@
 """Tensor math with no I/O: upfirdn2d, bias_act, modulated convolution, minibatch stddev,
-legacy (TF1) bilinear resize.
+legacy (TF1) bilinear resize, and DPIG's pose representations.
 
-All ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
+The StyleGAN2 ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 ``tf.function(jit_compile=True)``), and reproduce the TF1 semantics of NVlabs StyleGAN2.
+``pose`` (import it as ``tfposegen.ops.pose``): DPIG pose heat-maps, normalised RCV, pose
+masks and part boxes as TF ops for tf.data and models, each with a numpy twin for the
+converters.
 """
 
 from tfposegen.ops.bias_act import ACTIVATIONS, bias_act
