@@ -35,7 +35,7 @@ def matmul_peak(n=4096, reps=5):
 def conv_flops(syn):
     """Forward FLOPs of the 3x3 modulated convs: (executed, DESIGN.md output-size convention)."""
     executed = design = 0
-    for r, block in syn.blocks.items():
+    for r, block in enumerate(syn.blocks, start=2):
         for key in ("conv0", "conv1"):
             if key in block:
                 layer = block[key]

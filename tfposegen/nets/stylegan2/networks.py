@@ -158,12 +158,13 @@ class SynthesisNetwork(_DnnlibModel):
         conv = dict(kernel_size=3, use_noise=use_noise, activation=activation, **common)
         rgb = dict(filters=num_channels, kernel_size=1, demodulate=False, use_noise=False,
                    activation="linear", **common)
-        # res -> dict of layers; each dict is complete before Keras starts tracking it.
-        self.blocks = {}
+        # blocks[r - 2]: dict of the layers at 2^r px, each complete before Keras tracks it
+        # (a list, not a dict keyed by r: SavedModel export needs string keys).
+        self.blocks = []
         b = {"conv1": ModulatedConv2D(nf[1], tf_scope="4x4/Conv", name="b4_conv", **conv)}
         if architecture == "skip":
             b["torgb"] = ModulatedConv2D(tf_scope="4x4/ToRGB", name="b4_torgb", **rgb)
-        self.blocks[2] = b
+        self.blocks.append(b)
         for r in range(3, self.log2 + 1):
             s = f"{2 ** r}x{2 ** r}"
             b = {"conv0": ModulatedConv2D(nf[r - 1], up=True, tf_scope=f"{s}/Conv0_up",
@@ -177,7 +178,7 @@ class SynthesisNetwork(_DnnlibModel):
             if architecture == "skip" or r == self.log2:
                 b["torgb"] = ModulatedConv2D(tf_scope=f"{s}/ToRGB", name=f"b{2 ** r}_torgb",
                                              **rgb)
-            self.blocks[r] = b
+            self.blocks.append(b)
         self.build((None, self.num_ws, w_dim))
 
     def build(self, input_shape):
@@ -190,7 +191,7 @@ class SynthesisNetwork(_DnnlibModel):
             for i in range(self.num_ws - 1)] if self.use_noise else []
         self.const = self.add_weight(name="const", shape=(1, 4, 4, nf[1]),
                                      initializer=keras.initializers.RandomNormal(stddev=1.0))
-        for r, block in self.blocks.items():
+        for r, block in enumerate(self.blocks, start=2):
             res = 2 ** r
             cin = nf[1] if r == 2 else nf[r - 2]
             if "conv0" in block:
@@ -215,8 +216,7 @@ class SynthesisNetwork(_DnnlibModel):
 
     def _ordered_layers(self):
         order = ("conv0", "conv1", "skip", "torgb")
-        return [self.blocks[r][k] for r in sorted(self.blocks) for k in order
-                if k in self.blocks[r]]
+        return [b[k] for b in self.blocks for k in order if k in b]
 
     def _noise_inputs(self, noise_mode, noise, batch):
         if noise is not None:
@@ -254,11 +254,11 @@ class SynthesisNetwork(_DnnlibModel):
         batch = ops.shape(ws)[0]
         noises = self._noise_inputs(noise_mode, noise, batch)
         x = ops.tile(self.const, [batch, 1, 1, 1])
-        b = self.blocks[2]
+        b = self.blocks[0]
         x = b["conv1"](x, ws[:, 0], noises[0])
         y = b["torgb"](x, ws[:, 1]) if "torgb" in b else None
         for r in range(3, self.log2 + 1):
-            b = self.blocks[r]
+            b = self.blocks[r - 2]
             t = x
             x = b["conv0"](x, ws[:, 2 * r - 5], noises[2 * r - 5])
             x = b["conv1"](x, ws[:, 2 * r - 4], noises[2 * r - 4])
@@ -348,7 +348,7 @@ class Discriminator(_DnnlibModel):
         self.resample_kernel = None if resample_kernel is None else list(resample_kernel)
 
         nf, act, rk = self.channels, activation, self.resample_kernel
-        self.blocks = {}
+        self.blocks = []  # blocks[log2 - r]: the layers at 2^r px, highest first
         for r in range(self.log2, 2, -1):
             s = f"{2 ** r}x{2 ** r}"
             b = {}
@@ -364,7 +364,7 @@ class Discriminator(_DnnlibModel):
                 b["skip"] = EqualizedConv2D(nf[r - 2], 1, down=True, resample_kernel=rk,
                                             use_bias=False, tf_scope=f"{s}/Skip",
                                             name=f"b{2 ** r}_skip")
-            self.blocks[r] = b
+            self.blocks.append(b)
         e = {}
         if architecture == "skip":
             e["fromrgb"] = EqualizedConv2D(nf[1], 1, activation=act, tf_scope="4x4/FromRGB",
@@ -379,7 +379,7 @@ class Discriminator(_DnnlibModel):
 
     def build(self, input_shape):
         nf, c = self.channels, self.num_channels
-        for r, b in self.blocks.items():
+        for r, b in zip(range(self.log2, 2, -1), self.blocks):
             res = 2 ** r
             if "fromrgb" in b:
                 b["fromrgb"].build((None, res, res, c))
@@ -398,8 +398,7 @@ class Discriminator(_DnnlibModel):
 
     def _ordered_layers(self):
         order = ("fromrgb", "conv0", "conv1", "skip")
-        layers = [self.blocks[r][k] for r in sorted(self.blocks, reverse=True) for k in order
-                  if k in self.blocks[r]]
+        layers = [b[k] for b in self.blocks for k in order if k in b]
         return layers + [self.epilogue[k] for k in ("fromrgb", "conv", "dense0", "output")
                          if k in self.epilogue]
 
@@ -410,7 +409,7 @@ class Discriminator(_DnnlibModel):
         y = ops.cast(images, "float32")
         x = None
         for r in range(self.log2, 2, -1):
-            b = self.blocks[r]
+            b = self.blocks[self.log2 - r]
             if "fromrgb" in b:
                 t = b["fromrgb"](y)
                 x = t if x is None else x + t
