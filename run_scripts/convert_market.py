@@ -12,26 +12,13 @@ for unusable input (missing folder or pose file, unreadable image).
 
 from absl import app, flags
 
+from tfposegen.data.dpig_convert import define_flags, run_cli
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset_dir", None, "Dataset root (first positional argument).")
-flags.DEFINE_string("split_name", None, "Split (second positional argument).")
-flags.DEFINE_integer("num_workers", 2, "Processes building records.", lower_bound=1)
-flags.DEFINE_integer("num_shards", 1, "Output files (the original wrote 1).", lower_bound=1)
-flags.DEFINE_string("pose_file", None, "Keypoints instead of the original pose pickles: a "
-                    "name:keypoints_y:keypoints_x .csv, an OpenPose JSON folder, an RCV "
-                    ".pickle or an all_peaks_dic*.p.")
-flags.DEFINE_integer("seed", 0, "Seed of the pair shuffling (the original's random.seed(0)).")
-flags.DEFINE_string("pose_file_flip", None, "Keypoints of the flipped training folder (formats "
-                    "as --pose_file).")
-flags.DEFINE_integer("market_test_skip", 6617, "Sorted bounding_box_test files dropped first "
-                     "(junk detections in Market-1501).", lower_bound=0)
-flags.DEFINE_integer("test_pair_cap", 12800, "Most records written on the test split.",
-                     lower_bound=1)
+define_flags("Market")
 
 
 def main(argv):
-    from tfposegen.data.dpig_convert import run_cli
-
     return run_cli("convert_market.py", "Market", argv[1:], FLAGS.flag_values_dict())
 
 

@@ -666,6 +666,35 @@ def summary_text(result):
             f"existing")
 
 
+def define_flags(variant):
+    """Define the absl flags of ``run_scripts/convert_<variant>.py`` (the original positional
+    ``<root> <split>`` maps to ``--dataset_dir`` / ``--split_name``)."""
+    from absl import flags
+
+    flags.DEFINE_string("dataset_dir", None, "Dataset root (first positional argument).")
+    flags.DEFINE_string("split_name", None, "Split (second positional argument).")
+    flags.DEFINE_integer("num_workers", 2, "Processes building records.", lower_bound=1)
+    flags.DEFINE_integer("num_shards", 1, "Output files (the original wrote 1).", lower_bound=1)
+    flags.DEFINE_string("pose_file", None, "Keypoints instead of the original pose pickles: a "
+                        "name:keypoints_y:keypoints_x .csv, an OpenPose JSON folder, an RCV "
+                        ".pickle or an all_peaks_dic*.p.")
+    flags.DEFINE_integer("seed", 0, "Seed of the pair shuffling (the original's "
+                         "random.seed(0)).")
+    if variant in (R.DF, R.MARKET):
+        flags.DEFINE_string("pose_file_flip", None, "Keypoints of the flipped training folder "
+                            "(formats as --pose_file).")
+    if variant == R.MARKET:
+        flags.DEFINE_integer("market_test_skip", 6617, "Sorted bounding_box_test files dropped "
+                             "first (junk detections in Market-1501).", lower_bound=0)
+        flags.DEFINE_integer("test_pair_cap", 12800, "Most records written on the test split.",
+                             lower_bound=1)
+    if variant == R.RCV:
+        flags.DEFINE_string("other_dir", None, "Second dataset root (test_seq_other; third "
+                            "positional argument).")
+        flags.DEFINE_enum("img_pattern", "png", ["png", "jpg"], "Image file extension (the "
+                          "original's _IMG_PATTERN).")
+
+
 def run_cli(script, variant, positional, options):
     """Body of the ``run_scripts/convert_*.py`` entry points.
 
