@@ -1,4 +1,5 @@
 """Official weights -> Keras: dnnlib (TF1 StyleGAN2 / DGP) pickles and Keras-2 HDF5 files.
+DPIG's TF1 checkpoints: ``tfposegen.convert.tf1_checkpoint.load_tf1_checkpoint``.
 
 ``tfposegen.convert.dnnlib_pickle`` reads and writes the pickle format with numpy only;
 the names below (which import Keras) are loaded on first use from the module they map to.
