@@ -43,6 +43,9 @@ flags.DEFINE_integer("pattern_steps", 1500, "Pattern search steps.", lower_bound
 # Added flags.
 flags.DEFINE_boolean("save_video", True, "Write the four MP4 videos.")
 flags.DEFINE_boolean("jit_compile", True, "Compile each phase's step with XLA.")
+flags.DEFINE_float("adv_weight", 1.0, "Weight of the adversarial term (DGP: 1). Lower it for "
+                   "a discriminator whose logits are on another scale than DGP's, e.g. the "
+                   "small demo network.", lower_bound=0.0)
 flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints of the resumable "
                      "state in <output_dir>/.dgp_state.", lower_bound=1)
 flags.DEFINE_boolean("restart", False, "Discard an unfinished run in --output_dir instead "
@@ -95,7 +98,7 @@ def _feature_models(resolution):
 
 def _fingerprint(pair_files):
     keys = ("cloth_sleeve", "projection_steps", "semantic_steps", "pattern_steps",
-            "save_video", "jit_compile")
+            "save_video", "jit_compile", "adv_weight")
     fp = {k: getattr(FLAGS, k) for k in keys}
     for name, path in pair_files.items():
         fp[name] = _file_id(path)
@@ -121,7 +124,7 @@ def run(pair):
     inputs = prepare_pair(pair, FLAGS.cloth_sleeve, resolution)
     vgg, attr = _feature_models(resolution)
     projector = DGPProjector(nets.Gs.synthesis, nets.D, nets.E, inputs, vgg=vgg, attr=attr,
-                             jit_compile=FLAGS.jit_compile)
+                             jit_compile=FLAGS.jit_compile, adv_weight=FLAGS.adv_weight)
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     files = {"model_parse": os.path.join(FLAGS.model_dir, "model_parse.png"),
              "cloth_parse": os.path.join(FLAGS.cloth_dir, "cloth_parse.png"),

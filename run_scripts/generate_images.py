@@ -1,13 +1,11 @@
 """Generate images with a StyleGAN2 generator (official pickle or converted folder).
 
-    python run_scripts/generate_images.py --outdir out/demo
+    python run_scripts/generate_images.py --outdir out/samples
     python run_scripts/generate_images.py --network ffhq.pkl --seeds 0,1,2 --truncation_psi 0.5
 
-Without ``--network`` it runs the project's bundled default: a small StyleGAN2 with seeded
-random weights (no trained weights are bundled yet) is written as an official-format dnnlib
-pickle, converted with ``tfposegen.convert``, loaded back from the converted folder and
-sampled. The images are then random-weight textures: the run shows the whole
-pickle -> Keras -> images path working, not a trained model.
+Without ``--network`` it samples the bundled demo generator
+(``pretrained/demo/dgp_demo_64.pkl``: 64 px, trained on the project's synthetic people).
+Writes ``seed<NNNN>.png`` per seed and ``grid.png`` (all seeds side by side).
 """
 
 import os
@@ -20,48 +18,44 @@ from absl import app, flags
 from tfposegen.utils.files import to_uint8, write_png
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("network", "", "Official dnnlib pickle or folder from tfposegen.convert; "
-                    "empty = the bundled random-weight demo network.")
-flags.DEFINE_string("outdir", "out/demo", "Output folder.")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+flags.DEFINE_string("network", os.path.join(ROOT, "pretrained", "demo", "dgp_demo_64.pkl"),
+                    "Official dnnlib pickle or folder from tfposegen.convert (default: the "
+                    "bundled demo generator).")
+flags.DEFINE_string("outdir", "out/samples", "Output folder.")
 flags.DEFINE_string("seeds", "0-7", "Seeds: comma list and ranges, e.g. 0,3,5-9.")
 flags.DEFINE_float("truncation_psi", 1.0, "Truncation psi.")
 flags.DEFINE_enum("noise_mode", "const", ["const", "random", "none"], "Noise inputs.")
 
 
 def parse_seeds(text):
-    """'0,3,5-7' -> [0, 3, 5, 6, 7]."""
+    """'0,3,5-7' -> [0, 3, 5, 6, 7]; ValueError on anything else."""
     seeds = []
     for part in text.split(","):
         lo, _, hi = part.partition("-")
+        if not lo.strip().isdigit() or not (hi or lo).strip().isdigit():
+            raise ValueError(f"--seeds: {part!r} is not a seed or a range like 5-9")
         seeds += list(range(int(lo), int(hi or lo) + 1))
     return seeds
 
 
-def make_demo_network(outdir):
-    """Write the seeded random tiny StyleGAN2 as a dnnlib pickle and convert it."""
-    import keras
-
-    from tfposegen.convert.dnnlib import load_dnnlib_pickle, save_dnnlib_pickle, save_networks
-    from tfposegen.nets.stylegan2 import build_stylegan2
-
-    keras.utils.set_random_seed(0)
-    G, D = build_stylegan2("tiny_32")
-    pkl = os.path.join(outdir, "demo_network.pkl")
-    save_dnnlib_pickle(pkl, D, G)
-    converted = os.path.join(outdir, "demo_network")
-    save_networks(load_dnnlib_pickle(pkl), converted)
-    print(f"demo network: wrote {pkl} and converted it to {converted}/")
-    return converted
-
-
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     from tfposegen.convert import load_networks
+    from tfposegen.convert.dnnlib import ConversionError
 
+    try:
+        seeds = parse_seeds(FLAGS.seeds)
+        if not os.path.exists(FLAGS.network):
+            raise ConversionError(f"{FLAGS.network}: --network not found")
+        Gs = load_networks(FLAGS.network).Gs
+        if Gs is None:
+            raise ConversionError(f"{FLAGS.network}: no generator (Gs) in this file")
+    except ValueError as e:  # bad --seeds; ConversionError, DnnlibPickleError
+        print(f"generate_images.py: error: {e}", file=sys.stderr)
+        return 2
     os.makedirs(FLAGS.outdir, exist_ok=True)
-    network = FLAGS.network or make_demo_network(FLAGS.outdir)
-    Gs = load_networks(network).Gs
-    seeds = parse_seeds(FLAGS.seeds)
     t0 = time.time()
     images = []
     for seed in seeds:

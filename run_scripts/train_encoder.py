@@ -90,6 +90,7 @@ def train():
                  FLAGS.snapshot_kimg, snapshot, show=("pixel", "E_loss", "D_loss"),
                  name="train_encoder")
 
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")

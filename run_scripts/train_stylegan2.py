@@ -132,6 +132,7 @@ def train():
     run_training(trainer, data, outdir, FLAGS.batch_size, FLAGS.total_kimg,
                  FLAGS.snapshot_kimg, snapshot, show=("G_loss", "D_loss"), logs=is_chief)
 
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")

@@ -127,6 +127,8 @@ def test_projection_terms_weights_and_reductions(rng):
                                rtol=1e-4)
     without = losses.projection_terms(x, x_rec, mask, _fake_d)
     assert set(without) == {"pix", "adv", "total"}
+    weighted = losses.projection_terms(x, x_rec, mask, _fake_d, adv_weight=0.25)
+    np.testing.assert_allclose(float(weighted["total"]), pix + 0.25 * adv, rtol=1e-5)
 
 
 def test_search_terms_weights_and_reductions(rng):
@@ -142,6 +144,9 @@ def test_search_terms_weights_and_reductions(rng):
     want["total"] = want["inner"] + want["adv"] + 0.9 * want["outer"] + want["arm"]
     for k, v in want.items():
         np.testing.assert_allclose(terms[k], v, rtol=1e-5, err_msg=k)
+    weighted = losses.search_terms(x, x_rec, proj, arm, inner, _fake_d, adv_weight=0.25)
+    np.testing.assert_allclose(float(weighted["total"]),
+                               want["total"] - 0.75 * want["adv"], rtol=1e-5)
 
 
 # ----------------------------------------------------------------------------- phases

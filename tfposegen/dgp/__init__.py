@@ -6,4 +6,5 @@ the outputs of one (model, garment) pair.
 - ``losses``: the projection and search loss terms.
 - ``project``: ``DGPProjector``, the optimised variables and one compiled step per phase.
 - ``run``: ``run_dgp``, a resumable run writing PNGs, MP4s and loss logs.
+- ``metrics``: PSNR against the coarse alignment inside the garment region.
 """

@@ -12,6 +12,7 @@ from tfposegen.ops.resize import resize_bilinear_legacy
 FEAT_WEIGHT = 5e-5
 ATTR_WEIGHT = 5e-5
 OUTER_WEIGHT = 0.9
+ADV_WEIGHT = 1.0  # DGP's; an option for discriminators of other scales
 ATTR_SIZE = 331
 
 
@@ -38,7 +39,7 @@ def attr_input(images, mask):
 
 
 def projection_terms(x, x_rec, pixel_mask, discriminator, vgg=None, vgg_target=None,
-                     attr=None, attr_target=None):
+                     attr=None, attr_target=None, adv_weight=ADV_WEIGHT):
     """Projection loss terms and their weighted total.
 
     Args:
@@ -52,7 +53,7 @@ def projection_terms(x, x_rec, pixel_mask, discriminator, vgg=None, vgg_target=N
     Returns:
         dict of scalars: ``pix`` (mean squared masked difference), ``feat`` (mean squared
         VGG16 conv4_3 difference), ``attr`` (summed squared attribute difference), ``adv``,
-        and ``total = pix + 5e-5 feat + adv + 5e-5 attr``.
+        and ``total = pix + 5e-5 feat + adv_weight adv + 5e-5 attr``.
     """
     terms = {"pix": ops.mean(ops.square((x - x_rec) * pixel_mask))}
     total = terms["pix"]
@@ -63,11 +64,12 @@ def projection_terms(x, x_rec, pixel_mask, discriminator, vgg=None, vgg_target=N
         terms["attr"] = ops.sum(ops.square(attr_target - attr(attr_input(x_rec, pixel_mask))))
         total = total + ATTR_WEIGHT * terms["attr"]
     terms["adv"] = adversarial(discriminator, x_rec)
-    terms["total"] = total + terms["adv"]
+    terms["total"] = total + adv_weight * terms["adv"]
     return terms
 
 
-def search_terms(x, x_rec, projected, mask_arm, mask_inner, discriminator):
+def search_terms(x, x_rec, projected, mask_arm, mask_inner, discriminator,
+                 adv_weight=ADV_WEIGHT):
     """Semantic / pattern search loss terms and their weighted total.
 
     Args:
@@ -75,10 +77,11 @@ def search_terms(x, x_rec, projected, mask_arm, mask_inner, discriminator):
         projected: [1, R, R, 3], the projection phase's last image.
         mask_arm, mask_inner: [1, R, R, 1] in {0, 1}.
         discriminator: ``images -> logits [N, 1]``.
+        adv_weight: weight of ``adv`` (DGP: 1).
 
     Returns:
         dict of scalars ``inner``, ``arm``, ``outer``, ``adv`` and
-        ``total = inner + adv + 0.9 outer + arm``.
+        ``total = inner + adv_weight adv + 0.9 outer + arm``.
     """
     to_projected = ops.square(projected - x_rec)
     terms = {
@@ -87,6 +90,6 @@ def search_terms(x, x_rec, projected, mask_arm, mask_inner, discriminator):
         "outer": ops.mean(to_projected * (1.0 - mask_arm) * (1.0 - mask_inner)),
         "adv": adversarial(discriminator, x_rec),
     }
-    terms["total"] = (terms["inner"] + terms["adv"] + OUTER_WEIGHT * terms["outer"]
+    terms["total"] = (terms["inner"] + adv_weight * terms["adv"] + OUTER_WEIGHT * terms["outer"]
                       + terms["arm"])
     return terms

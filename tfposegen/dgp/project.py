@@ -37,10 +37,11 @@ class DGPProjector:
         vgg: ``VGG16Features`` at R (or None: no VGG term).
         attr: ``AttributeFeatures`` (or None: no attribute term).
         jit_compile: compile the step functions with XLA.
+        adv_weight: weight of the adversarial term in every phase (DGP: 1).
     """
 
     def __init__(self, synthesis, discriminator, encoder, inputs, vgg=None, attr=None,
-                 jit_compile=True):
+                 jit_compile=True, adv_weight=losses.ADV_WEIGHT):
         r = synthesis.resolution
         if inputs.rough_alignment.shape != (r, r, 3):
             raise ValueError(f"inputs are {inputs.rough_alignment.shape[:2]}, the generator "
@@ -53,7 +54,7 @@ class DGPProjector:
                 f"{synthesis.w_dim}])")
         self.synthesis, self.discriminator, self.encoder = synthesis, discriminator, encoder
         self.vgg, self.attr = vgg, attr
-        self.jit_compile = jit_compile
+        self.jit_compile, self.adv_weight = jit_compile, adv_weight
         self.x = tf.constant(inputs.x)
         mask = lambda m: tf.constant(m[None, :, :, None].astype(np.float32))  # noqa: E731
         self.pixel_mask = mask(inputs.pixel_mask)
@@ -146,12 +147,13 @@ class DGPProjector:
 
         def loss_fn(x_rec):
             return losses.projection_terms(self.x, x_rec, self.pixel_mask, self.discriminator,
-                                           self.vgg, vgg_target, self.attr, attr_target)
+                                           self.vgg, vgg_target, self.attr, attr_target,
+                                           self.adv_weight)
         return loss_fn
 
     def _search_loss(self, x_rec):
         return losses.search_terms(self.x, x_rec, self.projected, self.mask_arm,
-                                   self.mask_inner, self.discriminator)
+                                   self.mask_inner, self.discriminator, self.adv_weight)
 
     def step(self):
         """One optimisation step of the current phase.
