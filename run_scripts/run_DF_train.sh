@@ -1,0 +1,51 @@
+#!/bin/bash
+# DPIG DeepFashion training (the original run_DF_train.sh): 101, 102, then 103, 104.
+# DPIG_SYNTHETIC=1 bash run_scripts/run_DF_train.sh : tiny synthetic records, a few steps
+# (no internet, CPU), to check the chain end to end.
+set -e
+cd "$(dirname "$0")/.."
+gpu=0
+D_arch='DCGAN'
+log_dir=${LOG_DIR:-logs_DF}
+if [ "${DPIG_SYNTHETIC}" = "1" ]; then
+    python -c "
+from tfposegen.data import dpig_convert as C, synthetic_persons as S
+S.write_rcv_layout('data/synthetic_DF', identities=2, poses=3, size=(128, 64))
+C.write_plan(C.plan_rcv('data/synthetic_DF', 'train'), verbose=False)"
+    dataset=synthetic_DF/train; size="--img_H=128 --img_W=64"; steps=4
+    tiny="--conv_hidden_num=8 --z_num=8 --fc_hidden=32 --critic_dim=8 --log_step=2"
+    b1=2; b2=2; b3=2; b4=2
+else
+    # ---- download (needs the internet; skipped when the folder exists) ----
+    if [ ! -d ./data/DF_train_data ]; then
+        mkdir -p data && cd data
+        wget homes.esat.kuleuven.be/~liqianma/NIPS17_PG2/data/DF_train_data.zip
+        unzip DF_train_data.zip
+        mv data4tf_GAN_attr_pose_onlyPosPair_256x256PoseRCV_Mask_sparse_partBbox37_maskR4R8_roi10Complete DF_train_data
+        rm -f DF_train_data.zip
+        cd ..
+    fi
+    dataset=DF_train_data; size="--img_H=256 --img_W=256"; steps=120000; tiny=""
+    b1=6; b2=16; b3=16; b4=32
+fi
+common="--dataset=${dataset} --use_gpu=True ${size} --d_lr=0.00002 --g_lr=0.00002 \
+        --lr_update_step=50000 --D_arch=${D_arch} --gpu=${gpu} ${tiny:---z_num=64}"
+
+####################### Stage-I: reconstruction #####################
+## Appearance reconstruction
+python run_scripts/main.py ${common} --batch_size=${b1} --max_step=${steps} --model=101 \
+    --model_dir=${log_dir}/MODEL101_DF_Encoder_GAN_BodyROI7
+## PoseRCV reconstruction
+python run_scripts/main.py ${common} --batch_size=${b2} --max_step=${steps} --model=102 \
+    --model_dir=${log_dir}/MODEL102_DF_PoseRCV_AE
+
+####################### Stage-II: sampling #####################
+## Appearance sampling (restores MODEL101's Encoder and ID_AE; newest checkpoint of its dir)
+python run_scripts/main.py ${common} --batch_size=${b3} --max_step=${steps} --model=103 \
+    --model_dir=${log_dir}/MODEL103_DF_subSampleAppNet_WGAN --start_step=0 \
+    --pretrained_path=${log_dir}/MODEL101_DF_Encoder_GAN_BodyROI7
+## Pose sampling (restores MODEL101 and MODEL102's PoseAE)
+python run_scripts/main.py ${common} --batch_size=${b4} --max_step=$((steps / 2)) --model=104 \
+    --model_dir=${log_dir}/MODEL104_DF_subSamplePoseNet_WGAN --start_step=0 \
+    --pretrained_path=${log_dir}/MODEL101_DF_Encoder_GAN_BodyROI7 \
+    --pretrained_poseAE_path=${log_dir}/MODEL102_DF_PoseRCV_AE

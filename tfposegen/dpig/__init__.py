@@ -1,0 +1,2 @@
+"""DPIG: ``--model`` table (``models``), losses, training (``train``), testing (``test``) and
+the scorers' metrics (``scores``)."""
