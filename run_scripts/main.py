@@ -121,6 +121,7 @@ def run(config, parser):
     from tfposegen.dpig import models as M
     from tfposegen.dpig import test as T
     from tfposegen.dpig import train as TR
+    from tfposegen.utils.files import atomic_path
 
     try:
         spec = M.get_spec(config.model)
@@ -152,12 +153,17 @@ def run(config, parser):
                       shuffle=train or quirks, seed=config.seed, repeat=train or quirks,
                       height=config.img_H, width=config.img_W)
     if train:
-        with open(os.path.join(config.model_dir, "params.json"), "w") as f:
-            json.dump(vars(config), f, indent=4, sort_keys=True)
+        with atomic_path(os.path.join(config.model_dir, "params.json")) as tmp, \
+                open(tmp, "w") as f:
+            json.dump(vars(config), f, indent=4, sort_keys=True)  # the original's layout
         trainer = TR.DPIGTrainer(spec, nets, config.batch_size, config.g_lr, config.d_lr,
                                  config.lr_update_step, config.seed, config.sample_pose,
                                  strategy)
-        fixed = next(iter(ds))
+        # previews: the first batch in file order, from its own dataset (a second iterator of
+        # ``ds`` would reshuffle differently in every process, breaking exact resume)
+        fixed = next(iter(dpig_dataset(config.data_path, variant, config.batch_size,
+                                       shuffle=False, repeat=False, height=config.img_H,
+                                       width=config.img_W)))
         TR.train_loop(trainer, iter(trainer.distribute(ds)), fixed, config.model_dir,
                       config.max_step, config.log_step, config.start_step)
         return 0
