@@ -17,7 +17,6 @@ stderr and skipped (``on_error="skip"``) or raised as ``tf.errors.InvalidArgumen
 (``on_error="raise"``).
 """
 
-import glob
 import os
 import sys
 
@@ -25,6 +24,7 @@ import tensorflow as tf
 
 from tfposegen.data import dpig_records as R
 from tfposegen.ops.pose import pose_heatmap
+from tfposegen.utils.files import dataset_files
 
 _RECORD, _END = tf.constant(0), tf.constant(1)
 _PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv",
@@ -38,8 +38,7 @@ class PipelineError(ValueError):
 def record_files(path):
     """The ``.tfrecord`` files of a dataset: a folder (all ``*.tfrecord`` in it), a file or
     a glob pattern; sorted."""
-    pattern = os.path.join(path, "*.tfrecord") if os.path.isdir(path) else path
-    files = sorted(glob.glob(pattern))
+    files = dataset_files(path, ".tfrecord")
     if not files:
         raise PipelineError(f"{path}: no .tfrecord files")
     return files

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfposegen.utils.files import dataset_files
 from tfposegen.utils.progress import Progress
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -135,10 +136,7 @@ def images_to_records(image_dir, out_dir, name, resolution, num_shards=1):
 
 def record_files(path):
     """The ``.tfrecords`` files of a dataset: a folder, a file, or a glob pattern."""
-    if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(path, "*.tfrecords")))
-    else:
-        files = sorted(glob.glob(path))
+    files = dataset_files(path, ".tfrecords")
     if not files:
         raise ImageRecordError(f"{path}: no .tfrecords files")
     return files

@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfposegen.nets.shapes import check_shape
 from tfposegen.ops.resize import resize_nearest_legacy
 
 TFLIB_UNIFORM_STD = 0.02  # tflib's ``set_weights_stdev(0.02)`` used by the image critic
@@ -280,14 +281,6 @@ def _stage_layers(stages):
     return out
 
 
-def _check_shape(name, tensor, expected):
-    got = tuple(tensor.shape)
-    if len(got) != len(expected) or any(e is not None and g is not None and g != e
-                                         for g, e in zip(got, expected)):
-        exp = "[" + ", ".join("B" if e is None else str(e) for e in expected) + "]"
-        raise ValueError(f"{name}: expected shape {exp}, got {list(got)}")
-
-
 def _part_features(flat, num_parts, part_dim, visibility):
     """[P*B, d] part-major rows -> [B, P*d] (parts 1..P along features), times visibility."""
     parts = ops.transpose(ops.reshape(flat, [num_parts, -1, part_dim]), [1, 0, 2])
@@ -350,8 +343,8 @@ class BodyROIEncoder(_SlimModel):
         return [self.stem, self.stem_res] + _stage_layers(self.stages) + [self.fc]
 
     def call(self, images, boxes, visibility=None):
-        _check_shape("images", images, (None, *self.image_shape, 3))
-        _check_shape("boxes", boxes, (None, self.num_parts, 4))
+        check_shape("images", images, (None, *self.image_shape, 3))
+        check_shape("boxes", boxes, (None, self.num_parts, 4))
         if self.use_visibility and visibility is None:
             raise ValueError("BodyROIEncoder(use_visibility=True) needs visibility "
                              f"[B, {self.num_parts}]")
@@ -425,9 +418,9 @@ class FgBgEncoder(_SlimModel):
                 + _stage_layers(self.bg_stages) + [self.bg_fc])
 
     def call(self, images, fg_mask, boxes, visibility):
-        _check_shape("images", images, (None, *self.image_shape, 3))
-        _check_shape("fg_mask", fg_mask, (None, *self.image_shape, 1))
-        _check_shape("boxes", boxes, (None, self.num_parts, 4))
+        check_shape("images", images, (None, *self.image_shape, 3))
+        check_shape("fg_mask", fg_mask, (None, *self.image_shape, 1))
+        check_shape("boxes", boxes, (None, self.num_parts, 4))
         x = self.stem_res(self.stem(ops.cast(images, "float32")))
         mask = ops.cast(fg_mask, "float32")
         fg = _run_stages(self.fg_stages, self.crop(x * mask, boxes))
@@ -517,8 +510,8 @@ class UAEGenerator(_SlimModel):
         h, w = self.image_shape
         if len(embedding.shape) == 2:
             embedding = broadcast_embedding(ops.cast(embedding, "float32"), h, w)
-        _check_shape("embedding", embedding, (None, h, w, self.embed_dim))
-        _check_shape("pose_map", pose_map, (None, h, w, self.pose_channels))
+        check_shape("embedding", embedding, (None, h, w, self.embed_dim))
+        check_shape("pose_map", pose_map, (None, h, w, self.pose_channels))
         x = ops.concatenate([ops.cast(embedding, "float32"), ops.cast(pose_map, "float32")],
                             axis=-1)
         skips = []
@@ -628,7 +621,7 @@ class PoseDecoder(_SlimModel):
         return [self.fc_in, *self.blocks, self.fc_coord, self.fc_visible]
 
     def call(self, z, hard_visibility=True):
-        _check_shape("z", z, (None, self.z_dim))
+        check_shape("z", z, (None, self.z_dim))
         x = self.fc_in(ops.cast(z, "float32"))
         for block in self.blocks:
             x = block(x)
@@ -726,7 +719,7 @@ class GaussianFCMapping(_SlimModel):
         return [self.fc_in, *self.blocks, self.fc_out]
 
     def call(self, z):
-        _check_shape("z", z, (None, self.dim))
+        check_shape("z", z, (None, self.dim))
         x = self.fc_in(ops.cast(z, "float32"))
         for block in self.blocks:
             x = block(x)
@@ -878,7 +871,7 @@ class DCGANCritic(_TflibModel):
         return out + [self.output_linear]
 
     def call(self, images):
-        _check_shape("images", images, (None, None, None, self.in_channels))
+        check_shape("images", images, (None, None, None, self.in_channels))
         x = ops.cast(images, "float32")
         for conv, norm in zip(self.convs, self.norms):
             x = conv(x)
@@ -932,7 +925,7 @@ class FCCritic(_TflibModel):
         return [*self.hidden_layers, self.output_linear]
 
     def call(self, embeddings):
-        _check_shape("embeddings", embeddings, (None, self.input_dim))
+        check_shape("embeddings", embeddings, (None, self.input_dim))
         x = ops.cast(embeddings, "float32")
         for layer in self.hidden_layers:
             x = ops.leaky_relu(layer(x), negative_slope=0.2)

@@ -6,6 +6,7 @@ leaves a half-written file and never destroys the previous version of a file ear
 """
 
 import contextlib
+import glob
 import json
 import os
 
@@ -58,3 +59,11 @@ def write_npz(path, **arrays):
     """Write numpy arrays as an uncompressed ``.npz`` atomically."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
+
+
+def dataset_files(path, extension):
+    """Sorted files of a dataset: a folder (every ``*<extension>`` in it), a file or a glob
+    pattern; an empty list when nothing matches."""
+    path = os.fspath(path)
+    return sorted(glob.glob(os.path.join(path, "*" + extension) if os.path.isdir(path)
+                            else path))

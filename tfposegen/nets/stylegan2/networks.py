@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfposegen.nets.shapes import check_shape
 from tfposegen.nets.stylegan2.layers import EqualizedConv2D, EqualizedDense, ModulatedConv2D
 from tfposegen.ops import downsample2d, minibatch_stddev, upsample2d
 
@@ -40,14 +41,6 @@ def _resolution_log2(resolution):
     if resolution != 2 ** log2 or resolution < 4:
         raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
     return log2
-
-
-def _check_shape(name, tensor, expected):
-    got = tuple(tensor.shape)
-    if len(got) != len(expected) or any(e is not None and g is not None and g != e
-                                         for g, e in zip(got, expected)):
-        exp = "[" + ", ".join("N" if e is None else str(e) for e in expected) + "]"
-        raise ValueError(f"{name}: expected shape {exp}, got {list(got)}")
 
 
 class _DnnlibModel(keras.Model):
@@ -102,7 +95,7 @@ class MappingNetwork(_DnnlibModel):
         return self.dense_layers
 
     def call(self, z, truncation_psi=1.0, truncation_cutoff=None):
-        _check_shape("z", z, (None, self.z_dim))
+        check_shape("z", z, (None, self.z_dim))
         x = ops.cast(z, "float32")
         if self.normalize_latents:
             x = x * ops.rsqrt(ops.mean(ops.square(x), axis=1, keepdims=True) + 1e-8)
@@ -224,7 +217,7 @@ class SynthesisNetwork(_DnnlibModel):
                 raise ValueError(f"noise: expected {len(self.noise_vars)} maps, got {len(noise)}")
             for i, n in enumerate(noise):
                 r = self.noise_resolution(i)
-                _check_shape(f"noise[{i}]", n, (None, r, r, 1))
+                check_shape(f"noise[{i}]", n, (None, r, r, 1))
             return list(noise)
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
@@ -249,7 +242,7 @@ class SynthesisNetwork(_DnnlibModel):
         Returns:
             [N, resolution, resolution, num_channels] float32, unclipped.
         """
-        _check_shape("ws", ws, (None, self.num_ws, self.w_dim))
+        check_shape("ws", ws, (None, self.num_ws, self.w_dim))
         ws = ops.cast(ws, "float32")
         batch = ops.shape(ws)[0]
         noises = self._noise_inputs(noise_mode, noise, batch)
@@ -404,7 +397,7 @@ class Discriminator(_DnnlibModel):
 
     def call(self, images):
         """images [N, R, R, C] float in [-1, 1] -> [N, 1] logits."""
-        _check_shape("images", images, (None, self.resolution, self.resolution,
+        check_shape("images", images, (None, self.resolution, self.resolution,
                                          self.num_channels))
         y = ops.cast(images, "float32")
         x = None
