@@ -8,7 +8,8 @@ Every flag of the original keeps its name, default and boolean parsing ('true' /
 any case, is True); unknown flags are ignored as the original's ``parse_known_args``.
 Records are read from ``<data_dir>/<dataset>``; ``params.json`` (all flags) is written into
 the model dir before training. New flags: ``--strategy`` (tf.distribute), ``--seed``,
-``--original_quirks`` (reproduce the released tester's bugs), ``--test_batch_num``, and the
+``--original_quirks`` (reproduce the released tester's bugs), ``--deterministic``,
+``--test_batch_num``, and the
 small-network flags ``--fc_hidden`` / ``--critic_dim`` used by the smoke runs.
 """
 
@@ -79,6 +80,8 @@ def build_parser():
     a("--seed", type=int, default=0, help="seed of initial weights, data order and noise")
     a("--original_quirks", type=str2bool, default=False,
       help="reproduce the released tester's bugs (shuffled test data, 1002's mixed batches)")
+    a("--deterministic", type=str2bool, default=False,
+      help="deterministic TF kernels (slower): runs, resumed or not, are bit-identical")
     a("--test_batch_num", type=int, default=None, help="test batches (default: original's)")
     a("--fc_hidden", type=int, default=None, help="FC width of pose AE / mapping / critics "
       "(default: the original's 512 / 256)")
@@ -132,7 +135,10 @@ def run(config, parser):
         os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
         os.environ["CUDA_VISIBLE_DEVICES"] = str(config.gpu)
     import keras
+    import tensorflow as tf
 
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(config.strategy)
     variant = "Market" if spec.dataset == "market" else "DF"
     with strategy.scope():
@@ -167,15 +173,20 @@ def run(config, parser):
         TR.train_loop(trainer, iter(trainer.distribute(ds)), fixed, config.model_dir,
                       config.max_step, config.log_step, config.start_step)
         return 0
-    if spec.kind not in ("pg2", "sample_factors"):
-        parser.error(f"--model {spec.number} has no test in this port (training models: "
-                     "use 1001 / 1002 / 12; Market sampling 11 / 13 is not ported yet)")
+    if spec.stage != "test":
+        parser.error(f"--model {spec.number} is a training model; test with 1001 / 1002 "
+                     "(DF) or 11 / 12 / 13 (Market)")
     batch_num = config.test_batch_num or M.TEST_BATCHES[spec.number]
     name = T.test_dir_name(spec.number, batch_num, config.batch_size, config.sample_app,
-                           config.sample_pose)
+                           config.sample_pose, config.sample_fg, config.sample_bg)
     folder = os.path.join(config.model_dir, name)
     if spec.kind == "pg2":
         n = T.run_pg2(nets, spec.dataset, iter(ds), folder, batch_num)
+    elif spec.kind == "sample_market":
+        sample_fg = config.sample_app if spec.number == 11 else config.sample_fg
+        n = T.run_sample_market(nets, iter(ds), folder, batch_num, spec.number, sample_fg,
+                                config.sample_bg, config.sample_pose,
+                                config.one_app_per_batch, config.seed, quirks)
     else:
         n = T.run_sample_factors(nets, iter(ds), folder, batch_num, config.sample_app,
                                  config.sample_pose, config.seed, quirks)

@@ -2,9 +2,11 @@
 
     python run_scripts/score_mask.py 1 <gpu> <model_dir> <test_dir> [classify_image_graph_def.pb]
 
-Masked images are ``uint8(mask / 255 * image)`` with ``mask/`` of the test folder (the
-**source** pose mask, as the original reads it); mask-SSIM is the mean per-channel SSIM
-(data range 255). Pairing and IS as ``score.py``. Writes ``score_mask.txt``.
+Masked images are ``uint8(mask / 255 * image)`` with the **target** pose mask
+(``mask_target/``) of the test folder, since G is compared with x_target; the original read
+``mask/``, the source image's mask (``--original_quirks`` reproduces it, and the unsorted
+pairing). mask-SSIM is the mean per-channel SSIM (data range 255). Pairing and IS as
+``score.py``. Writes ``score_mask.txt``.
 """
 
 import os

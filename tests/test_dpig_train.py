@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import ndimage
+from PIL import Image
 
 from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
@@ -17,6 +17,7 @@ from tfposegen.dpig import models as M
 from tfposegen.dpig import scores
 from tfposegen.dpig import test as T
 from tfposegen.dpig import train as TR
+from tfposegen.ops.pose import normalize_rcv, pose_heatmap
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 H, W = 128, 64  # smallest size the DCGAN critic takes
@@ -81,17 +82,22 @@ def _recon_scores(trainer, batch):
 
 
 def test_overfit_handful_of_pairs(records):
-    trainer, _ = _trainer(101, records[0], lr=1e-3, seed=1)
+    """Model 101 (generator width 16) on one batch of 2 pairs: L1 falls and grey SSIM rises."""
+    spec = M.get_spec(101)
+    tf.keras.utils.set_random_seed(1)
+    nets = M.build_networks(spec, H, W, **dict(TINY, hidden=16))
+    trainer = TR.DPIGTrainer(spec, nets, 2, 1e-3, 1e-3, 100000, seed=1)
     ds = dpig_dataset(records[0], "DF", 2, shuffle=False, height=H, width=W).take(1).cache()
     batch = next(iter(ds))
     data = iter(trainer.distribute(ds.repeat()))
     l1_0, ssim_0 = _recon_scores(trainer, batch)
-    for _ in range(100):
+    for _ in range(200):
         trainer.train_step(data)
     l1_1, ssim_1 = _recon_scores(trainer, batch)
-    print(f"\noverfit 101 (2 pairs, 100 steps): L1 {l1_0:.4f} -> {l1_1:.4f}, "
+    print(f"\noverfit 101 (2 pairs, 200 steps): L1 {l1_0:.4f} -> {l1_1:.4f}, "
           f"SSIM {ssim_0:.4f} -> {ssim_1:.4f}")
-    assert l1_1 < 0.6 * l1_0  # SSIM is printed, not asserted: see the report
+    assert l1_1 < 0.4 * l1_0
+    assert ssim_1 > ssim_0 + 0.03
 
 
 def test_restore_chain_and_tests_write_folders(records, tmp_path):
@@ -116,36 +122,6 @@ def test_restore_chain_and_tests_write_folders(records, tmp_path):
     assert sorted(os.listdir(out2 / "G_pose")) == ["0000_0000.png", "0000_0001.png"]
     with pytest.raises(TR.RestoreError, match="nowhere"):
         TR.restore_networks(str(tmp_path / "nowhere"), nets)
-
-
-def _ssim_reference(a, b, data_range):
-    """Wang et al. SSIM with skimage's defaults, written as explicit window loops."""
-    k, n = 7, 49
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    pa = np.pad(a, 3, mode="symmetric")
-    pb = np.pad(b, 3, mode="symmetric")
-    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    vals = []
-    for r in range(3, a.shape[0] - 3):
-        for c in range(3, a.shape[1] - 3):
-            wa, wb = pa[r:r + k, c:c + k], pb[r:r + k, c:c + k]
-            ma, mb = wa.mean(), wb.mean()
-            va, vb = wa.var(ddof=1), wb.var(ddof=1)
-            cov = ((wa - ma) * (wb - mb)).sum() / (n - 1)
-            vals.append((2 * ma * mb + c1) * (2 * cov + c2) /
-                        ((ma * ma + mb * mb + c1) * (va + vb + c2)))
-    return float(np.mean(vals))
-
-
-def test_ssim_matches_reference_formula(rng):
-    a = rng.integers(0, 256, (24, 20, 3)).astype(np.uint8)
-    b = np.clip(a.astype(int) + rng.integers(-40, 40, a.shape), 0, 255).astype(np.uint8)
-    ga, gb = a @ np.array([0.2125, 0.7154, 0.0721]) / 255, b @ np.array(
-        [0.2125, 0.7154, 0.0721]) / 255
-    ref = _ssim_reference(ga, gb, gb.max() - gb.min())
-    assert abs(scores.ssim_gray(a, b) - ref) < 1e-10
-    assert scores.ssim(ga, ga, 1.0) == pytest.approx(1.0)
-    assert ndimage is not None
 
 
 def test_main_flags_match_config_and_errors(tmp_path):
@@ -175,3 +151,74 @@ def test_main_flags_match_config_and_errors(tmp_path):
     r = subprocess.run(base + ["--dataset=none", "--model=7"], capture_output=True, text=True,
                        env=env)
     assert r.returncode == 2 and "--model 7" in r.stderr
+
+
+def _checkpoint_values(prefix):
+    reader = tf.train.load_checkpoint(prefix)
+    return {k: reader.get_tensor(k) for k, dt in reader.get_variable_to_dtype_map().items()
+            if (dt.is_floating or dt.is_integer) and not k.startswith("save_counter")}
+
+
+def test_resume_in_new_process_is_bit_identical(records, tmp_path):
+    """main.py to step 4 in one process equals main.py to step 2, then resumed to 4 in a
+    second process: networks, both optimisers' slots and the step, bit for bit."""
+    data_dir, dataset = os.path.split(records[0])
+    base = [sys.executable, str(ROOT / "run_scripts" / "main.py"), f"--data_dir={data_dir}",
+            f"--dataset={dataset}", "--model=101", "--img_H=128", "--img_W=64",
+            "--batch_size=2", "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8",
+            "--log_step=100", "--deterministic=true", f"--log_dir={tmp_path}"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+    def leg(name, steps):
+        r = subprocess.run(base + [f"--model_dir={tmp_path / name}", f"--max_step={steps}"],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout + r.stderr
+
+    leg("whole", 4)
+    assert "resumed" not in leg("split", 2)
+    assert "resumed from" in leg("split", 4)
+    whole = _checkpoint_values(str(tmp_path / "whole" / "model.ckpt-3"))
+    split = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-3"))
+    first = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-1"))
+    assert whole.keys() == split.keys() and len(whole) > 100
+    assert any("opt" in k for k in whole)
+    for k in whole:
+        np.testing.assert_array_equal(whole[k], split[k], err_msg=k)
+    assert any(not np.array_equal(whole[k], first[k]) for k in whole)  # it did train on
+
+
+def test_market_sampling_tests_write_folders(records, tmp_path):
+    """13 without sampling repeats row 0's factors (identical images, named with the
+    critic's mean logit of the image); with sampled fg the rows differ; 11 writes its
+    re-id names; mask/ holds the r6 mask as the Market testers."""
+    nets = M.build_networks(M.get_spec(13), H, W, **TINY)
+    ds = dpig_dataset(records[1], "Market", 2, shuffle=False, repeat=False, height=H, width=W)
+    batch = next(iter(ds))
+    out = tmp_path / "t13"
+    assert T.run_sample_market(nets, iter(ds), str(out), 1, 13) == 2
+    names = sorted(os.listdir(out / "G"))
+    assert [n[:23] for n in names] == ["0000_c1s1_000000_00000_", "0000_c1s1_000001_00001_"]
+    emb = nets["encoder"](batch["x"], batch["mask_r6"], batch["part_bbox"][:, :TR.NUM_PARTS],
+                          tf.cast(batch["part_vis"][:, :TR.NUM_PARTS], tf.float32))
+    rcv = normalize_rcv(batch["pose_rcv"], H, W)
+    fake = nets["generator"](tf.repeat(emb[:1], 2, 0),
+                             pose_heatmap(tf.repeat(rcv[:1], 2, 0), H, W, normalized=True))
+    logit = float(tf.reduce_mean(nets["critic"](fake)[:1]))
+    assert float(names[0][23:-4]) == pytest.approx(logit, abs=2e-6)
+    g = [np.asarray(Image.open(out / "G" / n)) for n in names]
+    np.testing.assert_array_equal(g[0], g[1])
+    np.testing.assert_array_equal(g[0], TR.to_uint8(fake)[0])
+    mask = np.asarray(Image.open(out / "mask" / "00000.png"))
+    np.testing.assert_array_equal(mask, np.asarray(batch["mask_r6"])[0, ..., 0] * 255)
+    assert not np.array_equal(mask, np.asarray(batch["mask"])[0, ..., 0] * 255)
+    out_fg = tmp_path / "t13fg"
+    T.run_sample_market(nets, iter(ds), str(out_fg), 1, 13, sample_fg=True)
+    g = [np.asarray(Image.open(out_fg / "G" / n)) for n in sorted(os.listdir(out_fg / "G"))]
+    assert not np.array_equal(g[0], g[1])
+    out11 = tmp_path / "t11"
+    assert T.run_sample_market(nets, iter(ds), str(out11), 1, 11, True,
+                               one_app_per_batch=True) == 2
+    assert len(os.listdir(out11 / "G_pose")) == 2
+    assert T.test_dir_name(11, 751, 32) == \
+        "test_result_ROI7_RealFgBgRandomPose_FixFgRandBg_pretrain_751x32"

@@ -1,6 +1,10 @@
 """DPIG training (reference/dpig.md 4): stage I (101 / 1, 102 / 2) and stage II (103, 104 /
-3, 4) as ``tf.function`` steps, the original cadence, checkpoints to resume from
-(a run restarted in a new process is not yet bit-identical to an uninterrupted one).
+3, 4) as ``tf.function`` steps, the original cadence, checkpoints to resume from.
+
+A run resumed in a new process is bit-identical to an uninterrupted one under
+``tf.config.experimental.enable_op_determinism()`` (``main.py --deterministic=true``).
+Without it TF's multi-threaded CPU kernels sum in a varying order, and two runs, resumed or
+not, drift apart from the last bits (Adam magnifies this on near-zero gradients).
 
 Per iteration ``s`` (trainer*.train): if ``s > 0`` one generator-side step; then the critic
 step(s) (1 for "dcgan", :data:`~tfposegen.dpig.losses.CRITIC_ITERS` clipped ones for
