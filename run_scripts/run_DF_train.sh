@@ -1,35 +1,36 @@
 #!/bin/bash
 # DPIG DeepFashion training (the original run_DF_train.sh): 101, 102, then 103, 104.
-# DPIG_SYNTHETIC=1 bash run_scripts/run_DF_train.sh : tiny synthetic records, a few steps
-# (no internet, CPU), to check the chain end to end.
+#   bash run_scripts/run_DF_train.sh                   # DF_train_data (downloaded when absent)
+#   DPIG_SYNTHETIC=1 bash run_scripts/run_DF_train.sh  # tiny synthetic records, a few steps
+# LOG_DIR (default logs_DF) and DATA_DIR (default data, or data_synthetic) move the folders.
 set -e
 cd "$(dirname "$0")/.."
 gpu=0
 D_arch='DCGAN'
 log_dir=${LOG_DIR:-logs_DF}
 if [ "${DPIG_SYNTHETIC}" = "1" ]; then
-    python -c "
-from tfposegen.data import dpig_convert as C, synthetic_persons as S
-S.write_rcv_layout('data/synthetic_DF', identities=2, poses=3, size=(128, 64))
-C.write_plan(C.plan_rcv('data/synthetic_DF', 'train'), verbose=False)"
-    dataset=synthetic_DF/train; size="--img_H=128 --img_W=64"; steps=4
+    data_dir=${DATA_DIR:-data_synthetic}
+    python run_scripts/make_synthetic_dpig.py --dataset=DF --data_dir="${data_dir}"
+    size="--img_H=128 --img_W=64"; steps=4
     tiny="--conv_hidden_num=8 --z_num=8 --fc_hidden=32 --critic_dim=8 --log_step=2"
     b1=2; b2=2; b3=2; b4=2
 else
+    data_dir=${DATA_DIR:-data}
     # ---- download (needs the internet; skipped when the folder exists) ----
-    if [ ! -d ./data/DF_train_data ]; then
-        mkdir -p data && cd data
+    if [ ! -d "${data_dir}/DF_train_data" ]; then
+        mkdir -p "${data_dir}" && cd "${data_dir}"
         wget homes.esat.kuleuven.be/~liqianma/NIPS17_PG2/data/DF_train_data.zip
         unzip DF_train_data.zip
         mv data4tf_GAN_attr_pose_onlyPosPair_256x256PoseRCV_Mask_sparse_partBbox37_maskR4R8_roi10Complete DF_train_data
         rm -f DF_train_data.zip
-        cd ..
+        cd - > /dev/null
     fi
-    dataset=DF_train_data; size="--img_H=256 --img_W=256"; steps=120000; tiny=""
+    size="--img_H=256 --img_W=256"; steps=120000; tiny="--z_num=64"
     b1=6; b2=16; b3=16; b4=32
 fi
-common="--dataset=${dataset} --use_gpu=True ${size} --d_lr=0.00002 --g_lr=0.00002 \
-        --lr_update_step=50000 --D_arch=${D_arch} --gpu=${gpu} ${tiny:---z_num=64}"
+common="--dataset=DF_train_data --data_dir=${data_dir} --use_gpu=True ${size} \
+        --d_lr=0.00002 --g_lr=0.00002 --lr_update_step=50000 --D_arch=${D_arch} --gpu=${gpu} \
+        ${tiny}"
 
 ####################### Stage-I: reconstruction #####################
 ## Appearance reconstruction

@@ -222,3 +222,27 @@ def test_market_sampling_tests_write_folders(records, tmp_path):
     assert len(os.listdir(out11 / "G_pose")) == 2
     assert T.test_dir_name(11, 751, 32) == \
         "test_result_ROI7_RealFgBgRandomPose_FixFgRandBg_pretrain_751x32"
+
+
+@pytest.mark.parametrize("dataset", ["DF", "market"])
+def test_run_scripts_synthetic_train_then_test(tmp_path, dataset):
+    """DPIG_SYNTHETIC=1 run_<dataset>_train.sh then run_<dataset>_test.sh: the 4 training
+    models checkpoint, every test writes its folder, the scorers write their files."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DPIG_SYNTHETIC="1",
+               LOG_DIR=str(tmp_path / "logs"), DATA_DIR=str(tmp_path / "data"))
+    for stage in ("train", "test"):
+        r = subprocess.run(["bash", str(ROOT / "run_scripts" / f"run_{dataset}_{stage}.sh")],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+    logs = tmp_path / "logs"
+    models = sorted(p.name.split("_")[0] for p in logs.iterdir()
+                    if (p / "checkpoint").exists())
+    assert models == (["MODEL101", "MODEL102", "MODEL103", "MODEL104"] if dataset == "DF"
+                      else ["MODEL1", "MODEL2", "MODEL3", "MODEL4"])
+    results = sorted(logs.glob("*/test*_2x2"))
+    assert len(results) == (2 if dataset == "DF" else 3)
+    for folder in results:
+        assert len(list((folder / "G").iterdir())) == 4
+    pg2 = [f for f in results if "Condition" in f.name][0]
+    assert (pg2 / "score.txt").read_text().startswith("Image number: 4")
+    assert (pg2 / "score_mask.txt").exists()
