@@ -9,8 +9,10 @@ any case, is True); unknown flags are ignored as the original's ``parse_known_ar
 Records are read from ``<data_dir>/<dataset>``; ``params.json`` (all flags) is written into
 the model dir before training. New flags: ``--strategy`` (tf.distribute), ``--seed``,
 ``--original_quirks`` (reproduce the released tester's bugs), ``--deterministic``,
-``--test_batch_num``, and the
-small-network flags ``--fc_hidden`` / ``--critic_dim`` used by the smoke runs.
+``--test_batch_num``, and the small-network flags ``--fc_hidden`` / ``--critic_dim`` used by
+the smoke runs. The original's ``--interpolate_fg`` / ``--interpolate_bg`` /
+``--interpolate_pose`` (flags without code there) run ``tfposegen.dpig.interpolate`` on a
+test model: strips from each image of one batch to the same row of the next.
 """
 
 import argparse
@@ -177,6 +179,22 @@ def run(config, parser):
         parser.error(f"--model {spec.number} is a training model; test with 1001 / 1002 "
                      "(DF) or 11 / 12 / 13 (Market)")
     batch_num = config.test_batch_num or M.TEST_BATCHES[spec.number]
+    factor = ("pose" if config.interpolate_pose else "bg" if config.interpolate_bg else
+              ("fg" if spec.dataset == "market" else "appearance") if config.interpolate_fg
+              else None)
+    if factor:
+        from tfposegen.dpig.interpolate import run_interpolation
+
+        if factor == "pose" and "pose_ae" not in nets:
+            parser.error(f"--interpolate_pose needs a pose AE: use --model 1002 / 11 / 13, "
+                         f"not {spec.number}")
+        if factor in ("fg", "bg") and spec.dataset != "market":
+            parser.error("--interpolate_bg needs a Market model (11 / 12 / 13)")
+        folder = os.path.join(config.model_dir, f"test_result_interpolate_{factor}_"
+                              f"{batch_num}x{config.batch_size}")
+        n = run_interpolation(nets, spec.dataset, iter(ds), folder, batch_num, factor)
+        print(f"main.py: wrote {n} interpolation strips to {folder}")
+        return 0
     name = T.test_dir_name(spec.number, batch_num, config.batch_size, config.sample_app,
                            config.sample_pose, config.sample_fg, config.sample_bg)
     folder = os.path.join(config.model_dir, name)

@@ -13,6 +13,7 @@ from PIL import Image
 from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
 from tfposegen.data.dpig_pipeline import dpig_dataset
+from tfposegen.dpig import interpolate as I
 from tfposegen.dpig import models as M
 from tfposegen.dpig import scores
 from tfposegen.dpig import test as T
@@ -199,8 +200,8 @@ def test_market_sampling_tests_write_folders(records, tmp_path):
     assert T.run_sample_market(nets, iter(ds), str(out), 1, 13) == 2
     names = sorted(os.listdir(out / "G"))
     assert [n[:23] for n in names] == ["0000_c1s1_000000_00000_", "0000_c1s1_000001_00001_"]
-    emb = nets["encoder"](batch["x"], batch["mask_r6"], batch["part_bbox"][:, :TR.NUM_PARTS],
-                          tf.cast(batch["part_vis"][:, :TR.NUM_PARTS], tf.float32))
+    emb = nets["encoder"](batch["x"], batch["mask_r6"], batch["part_bbox"][:, :M.NUM_PARTS],
+                          tf.cast(batch["part_vis"][:, :M.NUM_PARTS], tf.float32))
     rcv = normalize_rcv(batch["pose_rcv"], H, W)
     fake = nets["generator"](tf.repeat(emb[:1], 2, 0),
                              pose_heatmap(tf.repeat(rcv[:1], 2, 0), H, W, normalized=True))
@@ -246,3 +247,30 @@ def test_run_scripts_synthetic_train_then_test(tmp_path, dataset):
     pg2 = [f for f in results if "Condition" in f.name][0]
     assert (pg2 / "score.txt").read_text().startswith("Image number: 4")
     assert (pg2 / "score_mask.txt").exists()
+
+
+def test_interpolation_ends_at_both_images(records, tmp_path):
+    """slerp hits both ends and keeps the norm between equal-norm vectors; pose and
+    appearance strips start at the source's own rendering and end at the target's factor."""
+    a, b = tf.constant([[3.0, 0.0]]), tf.constant([[0.0, 3.0]])
+    np.testing.assert_allclose(I.slerp(0.0, a, b), a, atol=1e-6)
+    np.testing.assert_allclose(I.slerp(1.0, a, b), b, atol=1e-6)
+    assert float(tf.norm(I.slerp(0.3, a, b))) == pytest.approx(3.0, abs=1e-5)
+    np.testing.assert_allclose(I.slerp(0.5, a, 2 * a), 1.5 * a, atol=1e-6)  # parallel: lerp
+    nets = M.build_networks(M.get_spec(1002), H, W, **TINY)
+    ds = dpig_dataset(records[0], "DF", 2, shuffle=False, repeat=False, height=H, width=W)
+    it = iter(ds)
+    src, tgt = next(it), next(it)
+    render = lambda app, rcv: nets["generator"](app, pose_heatmap(  # noqa: E731
+        nets["pose_ae"](normalize_rcv(rcv, H, W)), H, W, normalized=True))
+    app_s, app_t = M.appearance(nets, "df", src), M.appearance(nets, "df", tgt)
+    pose = I.interpolate(nets, "df", src, tgt, "pose", steps=3)
+    np.testing.assert_allclose(pose[0], render(app_s, src["pose_rcv"]), atol=1e-5)
+    np.testing.assert_allclose(pose[-1], render(app_s, tgt["pose_rcv"]), atol=1e-5)
+    app = I.interpolate(nets, "df", src, tgt, "appearance", steps=3)
+    heat = pose_heatmap(normalize_rcv(src["pose_rcv"], H, W), H, W, normalized=True)
+    np.testing.assert_allclose(app[-1], nets["generator"](app_t, heat), atol=1e-5)
+    assert not np.allclose(app[1], app[0], atol=1e-4)
+    assert I.run_interpolation(nets, "df", iter(ds), str(tmp_path / "i"), 1, "pose", 4) == 2
+    strip = np.asarray(Image.open(tmp_path / "i" / "0_0.png"))
+    assert strip.shape[1] == 6 * (W + 2) + 2

@@ -13,7 +13,11 @@ load by variable name (``tfposegen.convert.tf1_checkpoint``).
 import collections
 import math
 
+import tensorflow as tf
+
 from tfposegen.nets import dpig as nets
+
+NUM_PARTS = 7  # body parts 1-7 of the records' 37 boxes feed the encoders
 
 ModelSpec = collections.namedtuple(
     "ModelSpec", "number dataset stage kind builds trains restores original_class")
@@ -147,5 +151,24 @@ def build_networks(spec, img_H, img_W, hidden=128, z_num=64, fc_hidden=None, cri
     return out
 
 
-__all__ = ["GROUPS", "MODELS", "ModelError", "ModelSpec", "TEST_BATCHES", "build_networks",
-           "get_spec"]
+def appearance(networks, dataset, batch, key="encoder"):
+    """Appearance embedding of a batch's source images with its part boxes 1-7 and their
+    visibility (Market adds the r6 foreground mask): DF [B, 224], Market [B, 352]
+    (fg 224 | bg 128).
+
+    Args:
+        networks: dict with ``key`` (an encoder with visibility).
+        dataset: "df" or "market".
+        batch: ``dpig_dataset`` dict (``x``, ``part_bbox``, ``part_vis``, Market
+            ``mask_r6``).
+    """
+    enc = networks[key]
+    boxes = batch["part_bbox"][:, :NUM_PARTS]
+    vis = tf.cast(batch["part_vis"][:, :NUM_PARTS], tf.float32)
+    if dataset == "market":
+        return enc(batch["x"], batch["mask_r6"], boxes, vis)
+    return enc(batch["x"], boxes, vis)
+
+
+__all__ = ["GROUPS", "MODELS", "NUM_PARTS", "ModelError", "ModelSpec", "TEST_BATCHES",
+           "appearance", "build_networks", "get_spec"]

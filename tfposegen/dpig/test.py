@@ -28,8 +28,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfposegen.dpig import losses as L
+from tfposegen.dpig.models import appearance
 from tfposegen.dpig.scores import ssim_gray
-from tfposegen.dpig.train import NUM_PARTS, pose_image, save_grid, to_uint8
+from tfposegen.dpig.train import pose_image, save_grid, to_uint8
 from tfposegen.ops.pose import normalize_rcv, pose_heatmap
 from tfposegen.utils.files import write_png
 
@@ -50,14 +51,6 @@ def test_dir_name(number, batch_num, batch_size, sample_app=False, sample_pose=F
         return f"test_samples_result_ROI7_Condition_TargetPose_{batch_num}x{batch_size}"
     return (f"test_result_ROI7_SampleApp{sample_app}SamplePose{sample_pose}_pretrain_"
             f"{batch_num}x{batch_size}")
-
-
-def _appearance(nets, dataset, batch):
-    boxes = batch["part_bbox"][:, :NUM_PARTS]
-    vis = tf.cast(batch["part_vis"][:, :NUM_PARTS], tf.float32)
-    if dataset == "market":
-        return nets["encoder"](batch["x"], batch["mask_r6"], boxes, vis)
-    return nets["encoder"](batch["x"], boxes, vis)
 
 
 def _batch_ssim(G, ref):
@@ -119,7 +112,7 @@ def run_pg2(nets, dataset, data, folder, batch_num):
         batch = next(data, None)
         if batch is None:
             break
-        G = to_uint8(nets["generator"](_appearance(nets, dataset, batch), batch["pose_target"]))
+        G = to_uint8(nets["generator"](appearance(nets, dataset, batch), batch["pose_target"]))
         _write_common(folder, i, batch, G, lambda i, j, idx: f"{idx:05d}.png")
         if i == 0:
             mean = _batch_ssim(G, to_uint8(batch["x_target"]))
@@ -165,7 +158,7 @@ def run_sample_factors(nets, data, folder, batch_num, sample_app, sample_pose, s
         if sample_app:
             app = _sampled(nets["app_mapping"], n, rng)
         else:
-            app = _first_repeated(_appearance(nets, "df", fed), n)
+            app = _first_repeated(appearance(nets, "df", fed), n)
         G = to_uint8(nets["generator"](app, pose))
         _write_samples(folder, i, batch, G, pose, reloss,
                        lambda i, j, idx: f"{i:04d}_c1s1_{j:06d}_{idx:05d}.png")
@@ -222,7 +215,7 @@ def run_sample_market(nets, data, folder, batch_num, number, sample_fg=False, sa
         h, w = batch["x"].shape[1], batch["x"].shape[2]
         n = batch["x"].shape[0]
         fed = dict(batch, mask_r6=other["mask_r6"], part_vis=other["part_vis"])
-        real = _appearance(nets, "market", fed)
+        real = appearance(nets, "market", fed)
         part = nets["fg_mapping"].dim
         fg, bg = real[:, :part], real[:, part:]
         rcv = normalize_rcv(other["pose_rcv"], h, w)

@@ -25,12 +25,11 @@ import tensorflow as tf
 
 from tfposegen.convert.tf1_checkpoint import TF1CheckpointError, load_tf1_checkpoint
 from tfposegen.dpig import losses as L
-from tfposegen.dpig.models import GROUPS
+from tfposegen.dpig.models import GROUPS, NUM_PARTS, appearance
 from tfposegen.ops.pose import normalize_rcv, pose_heatmap
 from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
 from tfposegen.utils.progress import Progress
 
-NUM_PARTS = 7  # body parts 1-7 of the records' 37 boxes
 _MODEL_KEYS = ("x", "pose", "pose_rcv", "mask", "mask_r6", "part_bbox", "part_vis")
 
 
@@ -174,12 +173,7 @@ class DPIGTrainer:
     # -- forward passes per model kind
     def appearance(self, batch, key="encoder"):
         """Appearance embedding of the batch's source images: [B, 224] (DF) / [B, 352]."""
-        enc = self.nets[key]
-        boxes = batch["part_bbox"][:, :NUM_PARTS]
-        vis = tf.cast(batch["part_vis"][:, :NUM_PARTS], tf.float32)
-        if self.spec.dataset == "market":
-            return enc(batch["x"], batch["mask_r6"], boxes, vis)
-        return enc(batch["x"], boxes, vis)
+        return appearance(self.nets, self.spec.dataset, batch, key)
 
     def _rcv_norm(self, batch):
         h, w = batch["x"].shape[1], batch["x"].shape[2]
