@@ -1,13 +1,23 @@
-"""Export a network as a versioned SavedModel for TF Serving.
+"""Export DGP or DPIG networks as a versioned SavedModel for TF Serving.
 
     python run_scripts/export_savedmodel.py --network pretrained/demo/dgp_demo_64.pkl \\
         --export_dir exported/dgp --version 1
+    python run_scripts/export_savedmodel.py --dpig_dataset DF --img_H 256 --img_W 256 \\
+        --pretrained_path logs_DF/MODEL101_DF_Encoder_GAN_BodyROI7 \\
+        --pretrained_appSample_path logs_DF/MODEL103_DF_subSampleAppNet_WGAN \\
+        --pretrained_poseAE_path logs_DF/MODEL102_DF_PoseRCV_AE \\
+        --pretrained_poseSample_path logs_DF/MODEL104_DF_subSamplePoseNet_WGAN \\
+        --export_dir exported/dpig_df
     tensorflow_model_server --rest_api_port=8501 --model_name=dgp \\
         --model_base_path=$PWD/exported/dgp
 
-``--network`` is a DGP network file (an ``(E, D, Gs)`` pickle or a folder converted by
-``tfposegen.convert``). The signatures (``dgp_encode``, ``dgp_synthesize``,
-``dgp_generate`` and their ``_float`` variants) are listed in
+DGP: ``--network`` is a DGP network file (an ``(E, D, Gs)`` pickle or a folder converted by
+``tfposegen.convert``); signatures ``dgp_encode``, ``dgp_synthesize``, ``dgp_generate`` and
+their ``_float`` variants. DPIG (``--dpig_dataset``): the networks of the test models (1002
+for DF, 13 for Market) restored with main.py's ``--pretrained_*`` flags (a checkpoint
+prefix or a training folder, of this library or the released TF1 models); signatures
+``dpig_pose_transfer`` (+ ``_float``) and, when the app and pose sampler checkpoints are
+given, ``dpig_sample`` and ``dpig_sample_in_pose``. All are listed in
 ``tfposegen.export.savedmodel``.
 """
 
@@ -22,22 +32,64 @@ flags.DEFINE_string("network", os.path.join(ROOT, "pretrained", "demo", "dgp_dem
                     "DGP network file (pickle or converted folder).")
 flags.DEFINE_string("export_dir", None, "Model folder; the export goes to <export_dir>/<version>.")
 flags.DEFINE_integer("version", 1, "Version sub-folder.", lower_bound=1)
+flags.DEFINE_enum("dpig_dataset", None, ["DF", "Market"], "Export DPIG instead of DGP.")
+flags.DEFINE_integer("img_H", None, "DPIG image height (default: DF 256, Market 128).")
+flags.DEFINE_integer("img_W", None, "DPIG image width (default: DF 256, Market 64).")
+flags.DEFINE_integer("conv_hidden_num", 128, "DPIG conv width, as main.py.")
+flags.DEFINE_integer("z_num", 64, "DPIG generator bottleneck, as main.py.")
+flags.DEFINE_integer("fc_hidden", None, "DPIG FC width, as main.py (default: the original's).")
+for _name, _what in (("pretrained_path", "encoder and generator (MODEL101 / MODEL1)"),
+                     ("pretrained_appSample_path", "appearance sampler (MODEL103 / MODEL3)"),
+                     ("pretrained_poseAE_path", "pose AE (MODEL102 / MODEL2)"),
+                     ("pretrained_poseSample_path", "pose sampler (MODEL104 / MODEL4)")):
+    flags.DEFINE_string(_name, None, f"DPIG checkpoint of the {_what}.")
 flags.mark_flag_as_required("export_dir")
+
+
+def build_dpig(dataset, height, width, paths, hidden=128, z_num=64, fc_hidden=None):
+    """DPIG networks of test model 1002 (DF) / 13 (Market), restored from ``paths``
+    ({pretrained flag: checkpoint}); without both sampler checkpoints only the encoder and
+    generator (1001 / 12). Returns (dict of networks, dataset key "df" / "market")."""
+    from tfposegen.dpig import models as M
+    from tfposegen.dpig.train import restore_networks
+
+    samplers = paths.get("pretrained_appSample_path") and paths.get("pretrained_poseSample_path")
+    number = {("DF", True): 1002, ("DF", False): 1001, ("Market", True): 13,
+              ("Market", False): 12}[dataset, bool(samplers)]
+    spec = M.get_spec(number)
+    nets = M.build_networks(spec, height, width, hidden, z_num, fc_hidden)
+    for flag, keys in spec.restores.items():
+        keys = [k for k in keys if k != "critic"]
+        if not paths.get(flag):
+            raise ValueError(f"--{flag} is needed to export {', '.join(keys)}")
+        restore_networks(paths[flag], {k: nets[k] for k in keys})
+    nets.pop("critic", None)
+    return nets, spec.dataset
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    if not os.path.exists(FLAGS.network):
-        print(f"export_savedmodel.py: error: {FLAGS.network}: --network not found",
-              file=sys.stderr)
-        return 2
-    from tfposegen.convert import load_networks
-    from tfposegen.export.savedmodel import export_dgp
+    from tfposegen.export import savedmodel
 
     try:
-        path = export_dgp(load_networks(FLAGS.network), FLAGS.export_dir, FLAGS.version)
-    except (ValueError, FileExistsError) as e:  # incl. ConversionError, DnnlibPickleError
+        if FLAGS.dpig_dataset:
+            default = (256, 256) if FLAGS.dpig_dataset == "DF" else (128, 64)
+            h, w = FLAGS.img_H or default[0], FLAGS.img_W or default[1]
+            paths = {k: FLAGS[k].value for k in ("pretrained_path", "pretrained_appSample_path",
+                                                 "pretrained_poseAE_path",
+                                                 "pretrained_poseSample_path")}
+            nets, dataset = build_dpig(FLAGS.dpig_dataset, h, w, paths, FLAGS.conv_hidden_num,
+                                       FLAGS.z_num, FLAGS.fc_hidden)  # RestoreError: ValueError
+            path = savedmodel.export_dpig(nets, dataset, h, w, FLAGS.export_dir, FLAGS.version)
+        else:
+            if not os.path.exists(FLAGS.network):
+                raise ValueError(f"{FLAGS.network}: --network not found")
+            from tfposegen.convert import load_networks
+
+            path = savedmodel.export_dgp(load_networks(FLAGS.network), FLAGS.export_dir,
+                                         FLAGS.version)
+    except (ValueError, FileExistsError) as e:  # incl. Conversion-, DnnlibPickle-, RestoreError
         print(f"export_savedmodel.py: error: {e}", file=sys.stderr)
         return 2
     print(f"exported {path}")

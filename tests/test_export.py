@@ -89,3 +89,99 @@ def test_export_refuses_to_overwrite_a_version(exported):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "this version exists" in proc.stderr
     assert sorted(p.name for p in (tmp / "dgp").iterdir()) == ["1"]  # no temporary left
+
+
+DPIG_RELOAD = """
+import sys, numpy as np, tensorflow as tf
+m = tf.saved_model.load(sys.argv[1])
+x = np.load(sys.argv[2])
+out = {"names": np.array(sorted(m.signatures))}
+for n in (1, 4):
+    kp, kt = tf.constant(x["kp"][:n]), tf.constant(x["kt"][:n])
+    for name, im in (("dpig_pose_transfer", x["u8"][:n]), ("dpig_pose_transfer_float", x["f"][:n])):
+        res = m.signatures[name](images=tf.constant(im), keypoints=kp, target_keypoints=kt)
+        out.update({f"{name}/{n}/{k}": v.numpy() for k, v in res.items()})
+    if "dpig_sample" in m.signatures:
+        seeds = tf.constant(x["seeds"][:n])
+        out.update({f"dpig_sample/{n}/{k}": v.numpy()
+                    for k, v in m.signatures["dpig_sample"](seeds=seeds).items()})
+        res = m.signatures["dpig_sample_in_pose"](seeds=seeds, keypoints=kt)
+        out.update({f"dpig_sample_in_pose/{n}/{k}": v.numpy() for k, v in res.items()})
+bad = []
+for im, kp in ((x["f"][:1], x["kp"][:1]), (x["u8"][:1, :8], x["kp"][:1]),
+               (x["u8"][:1], x["kp"][:1, :17])):
+    try:
+        m.signatures["dpig_pose_transfer"](images=tf.constant(im), keypoints=tf.constant(kp),
+                                           target_keypoints=tf.constant(x["kt"][:1]))
+        bad.append("accepted")
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
+        bad.append(type(e).__name__)
+out["bad"] = np.array(bad)
+np.savez(sys.argv[3], **out)
+"""
+
+
+def _rcv_to_keypoints(rcv):
+    rcv = np.asarray(rcv)
+    return np.where(rcv[..., 2:] > 0, rcv[..., :2], -1).astype(np.float32)
+
+
+@pytest.mark.parametrize("dataset", ["DF", "Market"])
+def test_dpig_signatures_round_trip_in_a_fresh_process(tmp_path, dataset):
+    """Pose transfer from keypoints alone equals the Keras models fed the records' own part
+    boxes, visibility, masks and pose maps (built by the converters and tf.data pipeline);
+    sampling is the same per seed whatever the batch; bad inputs are rejected."""
+    import tensorflow as tf
+
+    from tfposegen.data import dpig_convert as C
+    from tfposegen.data import synthetic_persons as S
+    from tfposegen.data.dpig_pipeline import dpig_dataset
+    from tfposegen.dpig import models as M
+    from tfposegen.train.common import model_variables
+
+    h, w = 128, 64
+    if dataset == "DF":
+        S.write_rcv_layout(str(tmp_path / "raw"), identities=2, poses=3, seed=5, size=(h, w))
+        C.write_plan(C.plan_rcv(str(tmp_path / "raw"), "train"), verbose=False)
+        records, number = tmp_path / "raw" / "train", 1002
+    else:
+        S.write_market_layout(str(tmp_path / "raw"), identities=2, poses=3, seed=6)
+        C.write_plan(C.plan_market(str(tmp_path / "raw"), "train"), verbose=False)
+        records, number = tmp_path / "raw" / "Market_train_data", 13
+    batch = next(iter(dpig_dataset(str(records), dataset, 4, shuffle=False, height=h, width=w)))
+    keras.utils.set_random_seed(4)
+    spec = M.get_spec(number)
+    nets = M.build_networks(spec, h, w, hidden=8, z_num=8, fc_hidden=32)
+    prefix = tf.train.Checkpoint(**{M.GROUPS[k]: model_variables(m) for k, m in nets.items()
+                                    if k != "critic"}).save(str(tmp_path / "ckpt" / "all"))
+    flags = [f"--{f}={prefix}" for f in spec.restores]
+    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
+                           f"--dpig_dataset={dataset}", f"--img_H={h}", f"--img_W={w}",
+                           "--conv_hidden_num=8", "--z_num=8", "--fc_hidden=32",
+                           f"--export_dir={tmp_path / 'dpig'}", *flags],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    f = batch["x"].numpy()
+    u8 = np.round((f + 1) * 127.5).astype(np.uint8)
+    f = u8.astype(np.float32) / 127.5 - 1  # the same image through both signatures
+    np.savez(tmp_path / "in.npz", u8=u8, f=f, kp=_rcv_to_keypoints(batch["pose_rcv"]),
+             kt=_rcv_to_keypoints(batch["pose_rcv_target"]), seeds=np.array([7, 8, 9, 10]))
+    subprocess.run([sys.executable, "-c", DPIG_RELOAD, str(tmp_path / "dpig" / "1"),
+                    str(tmp_path / "in.npz"), str(tmp_path / "out.npz")], check=True,
+                   capture_output=True)
+    out = np.load(tmp_path / "out.npz")
+    assert set(out["names"]) >= {"dpig_pose_transfer", "dpig_pose_transfer_float",
+                                 "dpig_sample", "dpig_sample_in_pose"}
+    fed = dict(batch, x=tf.constant(f))
+    want = nets["generator"](M.appearance(nets, spec.dataset, fed), batch["pose_target"])
+    for n in (1, 4):
+        for name in ("dpig_pose_transfer", "dpig_pose_transfer_float"):
+            np.testing.assert_allclose(out[f"{name}/{n}/images_float"], want[:n], atol=1e-4)
+            assert out[f"{name}/{n}/images"].dtype == np.uint8
+        kp = out[f"dpig_sample/{n}/keypoints"]
+        assert kp.shape == (n, 18, 2) and np.all(kp < [h, w])
+    np.testing.assert_allclose(out["dpig_sample/1/images_float"],
+                               out["dpig_sample/4/images_float"][:1], atol=1e-5)
+    assert not np.allclose(out["dpig_sample/4/images_float"][0],
+                           out["dpig_sample/4/images_float"][1], atol=1e-3)
+    assert "accepted" not in out["bad"], out["bad"]  # float to uint8, wrong size, 17 joints

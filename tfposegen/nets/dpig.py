@@ -207,7 +207,16 @@ class BodyROICrop(keras.layers.Layer):
         return {**super().get_config(), "roi_size": self.roi_size}
 
 
-class _SlimModel(keras.Model):
+class _ExplicitSignatureModel(keras.Model):
+    """A multi-input model without Keras' implicit SavedModel signature (traced from build
+    shapes, which these models do not record); ``tfposegen.export`` gives explicit ones."""
+
+    @property
+    def _default_save_signature(self):
+        return None
+
+
+class _SlimModel(_ExplicitSignatureModel):
     """A model of slim layers inside one TF1 variable scope (``tf_scope``)."""
 
     def __init__(self, tf_scope="", **kwargs):
@@ -794,7 +803,7 @@ def _tflib_weight_names(layer):
     return [(f"{n}/{n}.{w}", layer.kernel), (f"{n}/{n}.{b}", layer.bias)]
 
 
-class _TflibModel(keras.Model):
+class _TflibModel(_ExplicitSignatureModel):
     """A model of tflib layers named ``<prefix>Discriminator.*`` (no variable scope)."""
 
     def __init__(self, prefix="", **kwargs):

@@ -62,6 +62,13 @@ def keypoints_to_rcv_np(keypoints):
     return np.concatenate([np.where(present, kp, 0), present.astype(np.float32)], axis=-1)
 
 
+def keypoints_to_rcv(keypoints):
+    """TF twin of :func:`keypoints_to_rcv_np`: float [..., 18, 2] -> float32 [..., 18, 3]."""
+    kp = tf.cast(keypoints, tf.float32)
+    present = tf.reduce_all(kp >= 0, axis=-1, keepdims=True)
+    return tf.concat([tf.where(present, kp, 0.0), tf.cast(present, tf.float32)], axis=-1)
+
+
 def _split_rcv_np(rcv):
     """[..., 18, 3] or [..., 54] -> rows, cols, vis [N, 18] and the leading shape."""
     lead = rcv.shape[:-2] if rcv.shape[-1] == 3 else rcv.shape[:-1]
@@ -382,7 +389,7 @@ def part_boxes(rcv, rule="df"):
     present = rcv[..., 2] != 0
     r, rs, shift = _box_params(present, rule, tf)
     ys, xs = rcv[..., 0], rcv[..., 1]
-    nose = tf.where(shift > 0, tf.maximum(0.0, ys[:, NOSE] - shift), ys[:, NOSE])
+    nose = tf.where(shift > 0, tf.maximum(ys[:, NOSE] - shift, 0.0), ys[:, NOSE])
     ys = tf.concat([nose[:, None], ys[:, 1:]], 1)
     sel = present[:, None, :] & tf.constant(PART_MEMBERS)[None]
     count = tf.reduce_sum(tf.cast(sel, tf.int32), -1)
@@ -393,10 +400,10 @@ def part_boxes(rcv, rule="df"):
     def extreme(v, reduce, fill):
         return reduce(tf.where(sel, v[:, None, :], fill), -1)
 
-    y1 = tf.maximum(0.0, extreme(ys, tf.reduce_min, inf) - margin)
-    x1 = tf.maximum(0.0, extreme(xs, tf.reduce_min, inf) - margin)
-    y2 = tf.minimum(clip_h - 1.0, extreme(ys, tf.reduce_max, -inf) + margin)
-    x2 = tf.minimum(clip_w - 1.0, extreme(xs, tf.reduce_max, -inf) + margin)
+    y1 = tf.maximum(extreme(ys, tf.reduce_min, inf) - margin, 0.0)
+    x1 = tf.maximum(extreme(xs, tf.reduce_min, inf) - margin, 0.0)
+    y2 = tf.minimum(extreme(ys, tf.reduce_max, -inf) + margin, clip_h - 1.0)
+    x2 = tf.minimum(extreme(xs, tf.reduce_max, -inf) + margin, clip_w - 1.0)
     boxes = tf.stack([y1, x1, y2, x2], -1)
     absent = tf.constant([0.0, 0.0, 1.0, 1.0], tf.float64)
     boxes = tf.where((count > 0)[..., None], boxes, absent)
