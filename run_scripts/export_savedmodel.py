@@ -46,27 +46,6 @@ for _name, _what in (("pretrained_path", "encoder and generator (MODEL101 / MODE
 flags.mark_flag_as_required("export_dir")
 
 
-def build_dpig(dataset, height, width, paths, hidden=128, z_num=64, fc_hidden=None):
-    """DPIG networks of test model 1002 (DF) / 13 (Market), restored from ``paths``
-    ({pretrained flag: checkpoint}); without both sampler checkpoints only the encoder and
-    generator (1001 / 12). Returns (dict of networks, dataset key "df" / "market")."""
-    from tfposegen.dpig import models as M
-    from tfposegen.dpig.train import restore_networks
-
-    samplers = paths.get("pretrained_appSample_path") and paths.get("pretrained_poseSample_path")
-    number = {("DF", True): 1002, ("DF", False): 1001, ("Market", True): 13,
-              ("Market", False): 12}[dataset, bool(samplers)]
-    spec = M.get_spec(number)
-    nets = M.build_networks(spec, height, width, hidden, z_num, fc_hidden)
-    for flag, keys in spec.restores.items():
-        keys = [k for k in keys if k != "critic"]
-        if not paths.get(flag):
-            raise ValueError(f"--{flag} is needed to export {', '.join(keys)}")
-        restore_networks(paths[flag], {k: nets[k] for k in keys})
-    nets.pop("critic", None)
-    return nets, spec.dataset
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
@@ -74,13 +53,16 @@ def main(argv):
 
     try:
         if FLAGS.dpig_dataset:
+            from tfposegen.dpig.inference import restore_test_networks
+
             default = (256, 256) if FLAGS.dpig_dataset == "DF" else (128, 64)
             h, w = FLAGS.img_H or default[0], FLAGS.img_W or default[1]
             paths = {k: FLAGS[k].value for k in ("pretrained_path", "pretrained_appSample_path",
                                                  "pretrained_poseAE_path",
                                                  "pretrained_poseSample_path")}
-            nets, dataset = build_dpig(FLAGS.dpig_dataset, h, w, paths, FLAGS.conv_hidden_num,
-                                       FLAGS.z_num, FLAGS.fc_hidden)  # RestoreError: ValueError
+            nets, dataset = restore_test_networks(FLAGS.dpig_dataset, h, w, paths,
+                                                  FLAGS.conv_hidden_num, FLAGS.z_num,
+                                                  FLAGS.fc_hidden)  # RestoreError: ValueError
             path = savedmodel.export_dpig(nets, dataset, h, w, FLAGS.export_dir, FLAGS.version)
         else:
             if not os.path.exists(FLAGS.network):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from scipy.ndimage import label as ndimage_label
 
 from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
@@ -21,6 +22,7 @@ from tfposegen.dpig import train as TR
 from tfposegen.ops.pose import normalize_rcv, pose_heatmap
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 H, W = 128, 64  # smallest size the DCGAN critic takes
 TINY = dict(hidden=8, z_num=8, fc_hidden=32, critic_dim=8)
 
@@ -274,3 +276,68 @@ def test_interpolation_ends_at_both_images(records, tmp_path):
     assert I.run_interpolation(nets, "df", iter(ds), str(tmp_path / "i"), 1, "pose", 4) == 2
     strip = np.asarray(Image.open(tmp_path / "i" / "0_0.png"))
     assert strip.shape[1] == 6 * (W + 2) + 2
+
+
+def _tiny_101_checkpoint(tmp_path):
+    tf.keras.utils.set_random_seed(2)
+    nets = M.build_networks(M.get_spec(101), H, W, hidden=8, z_num=8, critic_dim=8)
+    prefix = tf.train.Checkpoint(**{M.GROUPS[k]: TR.model_variables(m)
+                                    for k, m in nets.items()}).save(str(tmp_path / "c" / "m"))
+    return nets, prefix
+
+
+def test_pose_transfer_script_equals_the_models(records, tmp_path):
+    """pose_transfer.py on a photo with keypoint files: the output equals the encoder and
+    generator fed the fitted photo, part boxes from its keypoints and the target pose map;
+    a photo already at the model's size is left as it is."""
+    nets, prefix = _tiny_101_checkpoint(tmp_path)
+    batch = next(iter(dpig_dataset(records[0], "DF", 2, shuffle=False, height=H, width=W)))
+    photo = TR.to_uint8(batch["x"])[0]
+    Image.fromarray(photo).save(tmp_path / "me.png")
+    kp = lambda rcv: [[int(r) if v else -1 for r, _, v in rcv], [int(c) if v else -1  # noqa
+                                                                   for _, c, v in rcv]]
+    for name, rcv in (("me.png", batch["pose_rcv"][0]), ("pose.png", batch["pose_rcv_target"][0])):
+        ys, xs = kp(np.asarray(rcv))
+        (tmp_path / f"{name}.csv").write_text(f"name:keypoints_y:keypoints_x\n{name}: {ys}: {xs}\n")
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+                        f"--photo={tmp_path / 'me.png'}",
+                        f"--photo_keypoints={tmp_path / 'me.png.csv'}",
+                        f"--target={tmp_path / 'pose.png.csv'}", f"--pretrained_path={prefix}",
+                        f"--img_H={H}", f"--img_W={W}", "--conv_hidden_num=8", "--z_num=8",
+                        f"--output={tmp_path / 'out.png'}"], capture_output=True, text=True,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    x = tf.constant(photo[None].astype(np.float32) / 127.5 - 1)
+    first = {k: v[:1] for k, v in batch.items()}
+    want = TR.to_uint8(nets["generator"](M.appearance(nets, "df", dict(first, x=x)),
+                                         first["pose_target"]))[0]
+    got = np.asarray(Image.open(tmp_path / "out.png"))
+    assert np.mean(np.abs(got.astype(int) - want)) < 0.5
+    assert (tmp_path / "out_strip.png").exists()
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+                        f"--photo={tmp_path / 'me.png'}", f"--target={tmp_path / 'nowhere.csv'}",
+                        f"--photo_keypoints={tmp_path / 'me.png.csv'}",
+                        f"--pretrained_path={prefix}", f"--output={tmp_path / 'o.png'}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "nowhere.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_pose_transfer_script_on_two_photos(tmp_path):
+    """The target pose detected in a second photo (the DGP sample photos, BlazePose)."""
+    dgp = SHARED / "data" / "dgp"
+    if not dgp.is_dir():
+        pytest.skip(f"{dgp} not present")
+    _, prefix = _tiny_101_checkpoint(tmp_path)
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+                        f"--photo={dgp / 'model_1' / 'model_info' / 'model_img.png'}",
+                        f"--target={dgp / 'model_2' / 'model_info' / 'model_img.png'}",
+                        f"--pretrained_path={prefix}", f"--img_H={H}", f"--img_W={W}",
+                        "--conv_hidden_num=8", "--z_num=8",
+                        f"--output={tmp_path / 'o' / 'x.png'}"], capture_output=True,
+                       text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    if "model files" in r.stderr:
+        pytest.skip("BlazePose model files unavailable")
+    assert r.returncode == 0, r.stderr[-3000:]
+    strip = np.asarray(Image.open(tmp_path / "o" / "x_strip.png"))
+    pose = strip[2:2 + H, 2 + (W + 2):2 + (W + 2) + W, 0]
+    assert ndimage_label(pose > 0)[1] >= 6  # at least 6 joint disks drawn

@@ -63,9 +63,7 @@ from tfposegen.dpig import losses as L
 from tfposegen.ops.pose import (
     denormalize_rcv,
     keypoints_to_rcv,
-    part_boxes,
     pose_heatmap,
-    pose_mask,
 )
 
 
@@ -180,19 +178,15 @@ def dpig_archive(networks, dataset, height, width):
     """
     import keras
 
-    from tfposegen.dpig.models import appearance
+    from tfposegen.dpig.inference import pose_transfer
 
     market = dataset == "market"
     app_keys = ("fg_mapping", "bg_mapping") if market else ("app_mapping",)
     sampling = all(k in networks for k in app_keys + ("pose_ae", "pose_mapping"))
 
     def transfer(images, keypoints, target_keypoints):
-        rcv = keypoints_to_rcv(tf.floor(keypoints))
-        boxes, vis = part_boxes(rcv, "market" if market else "df")
-        batch = {"x": images, "part_bbox": boxes, "part_vis": vis}
-        if market:
-            batch["mask_r6"] = pose_mask(rcv, height, width, 7)
-        return render(appearance(networks, dataset, batch), keypoints_to_rcv(target_keypoints))
+        images = pose_transfer(networks, dataset, images, keypoints, target_keypoints)
+        return {"images": _to_uint8(images), "images_float": images}
 
     def render(app, rcv, normalized=False):
         images = networks["generator"](app, pose_heatmap(rcv, height, width,
