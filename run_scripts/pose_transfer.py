@@ -51,17 +51,6 @@ class InputError(ValueError):
     """A bad input; the message names the file."""
 
 
-def _read_rgb(path):
-    import numpy as np
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable image ({e})") from None
-
-
 def _from_file(path, name):
     """Keypoints [18, 2] (row, col), -1 missing, of entry ``name`` (None: the only one)."""
     import numpy as np
@@ -93,11 +82,11 @@ def run():
     from tfposegen.dpig.inference import SIZES, fit_photo, pose_transfer, restore_test_networks
     from tfposegen.dpig.train import pose_image, save_grid, to_uint8
     from tfposegen.ops.pose import keypoints_to_rcv, pose_heatmap
-    from tfposegen.utils.files import write_png
+    from tfposegen.utils.files import read_rgb, write_png
 
     key = FLAGS.dataset.lower()
     h, w = FLAGS.img_H or SIZES[key][0], FLAGS.img_W or SIZES[key][1]
-    photo = _read_rgb(FLAGS.photo)
+    photo = read_rgb(FLAGS.photo, "--photo")
     model = None
 
     def detect(image, path):
@@ -113,7 +102,7 @@ def run():
     kp = (_from_file(FLAGS.photo_keypoints, os.path.basename(FLAGS.photo))
           if FLAGS.photo_keypoints else detect(photo, FLAGS.photo))
     if _is_image(FLAGS.target):
-        target = _read_rgb(FLAGS.target)
+        target = read_rgb(FLAGS.target, "--target")
         target_kp, frame = detect(target, FLAGS.target), target.shape[:2]
     else:
         if not os.path.exists(FLAGS.target):
@@ -137,9 +126,6 @@ def run():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    if not os.path.isfile(FLAGS.photo):
-        print(f"pose_transfer.py: error: {FLAGS.photo}: --photo not found", file=sys.stderr)
-        return 2
     from tfposegen.pose import ModelFilesError
 
     try:

@@ -52,39 +52,12 @@ class UserError(Exception):
     """A problem with the command line or the files it names."""
 
 
-def _read_image(path, flag):
-    """uint8 [H, W, 3] RGB from an image file, or UserError naming it."""
-    from PIL import Image
-
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: --{flag} not found")
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: cannot read --{flag} as an image ({e})") from None
-
-
 def _read_model_parse(path, shape):
     """uint8 [H, W] model labels from ``path``, checked against DGP's labels and ``shape``."""
-    from PIL import Image
-
+    from tfposegen.dgp.inputs import read_parse
     from tfposegen.dgp.masks import MODEL_LABELS
 
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: --model_parse not found")
-    try:
-        with Image.open(path) as image:
-            mode, parse = image.mode, np.asarray(image)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: cannot read --model_parse as an image ({e})") from None
-    if mode != "L":
-        raise UserError(f"{path}: --model_parse must be an 8-bit greyscale label map (PIL "
-                        f"mode 'L'), got mode {mode!r}")
-    unexpected = sorted(set(np.unique(parse).tolist()) - set(MODEL_LABELS))
-    if unexpected:
-        raise UserError(f"{path}: --model_parse has label values {unexpected[:10]}; DGP's "
-                        f"model labels are {sorted(MODEL_LABELS)}")
+    parse = read_parse(path, MODEL_LABELS, "--model_parse", square=False)
     if parse.shape != shape:
         raise UserError(f"{path}: --model_parse is {parse.shape[1]}x{parse.shape[0]}, the model "
                         f"photo {shape[1]}x{shape[0]}; they must match")
@@ -125,10 +98,10 @@ def prepare(model_img_path, cloth_img_path, out_dir, model_parse_path, cloth_sle
     from tfposegen.dgp.coarse_align import paste_garment, warp_garment
     from tfposegen.dgp.masks import residual_mask
     from tfposegen.parsing.cloth import cloth_parse
-    from tfposegen.utils.files import write_png
+    from tfposegen.utils.files import read_rgb, write_png
 
-    model_img = _read_image(model_img_path, "model_img")
-    cloth_img = _read_image(cloth_img_path, "cloth_img")
+    model_img = read_rgb(model_img_path, "--model_img")
+    cloth_img = read_rgb(cloth_img_path, "--cloth_img")
     product_parse = cloth_parse(cloth_img_path)
     model_parse = (_read_model_parse(model_parse_path, model_img.shape[:2]) if model_parse_path
                    else _make_model_parse(model_img))
@@ -163,10 +136,10 @@ def main(argv):
             raise UserError(f"{FLAGS.out_dir}: --out_dir exists and is not a folder")
         cloth_dir, model_dir = prepare(FLAGS.model_img, FLAGS.cloth_img, FLAGS.out_dir,
                                        FLAGS.model_parse, FLAGS.cloth_sleeve)
-    except (UserError, ClothParseError) as e:
-        return _fail(e)
     except CoarseAlignError as e:
         return _fail(f"{FLAGS.model_parse or FLAGS.model_img}: {e}")
+    except (UserError, ClothParseError, ValueError) as e:  # incl. ImageReadError, DGPInputError
+        return _fail(e)
     output_dir = os.path.join(FLAGS.out_dir, "output", "")
     print(f"DGP sample written to {FLAGS.out_dir}; run DGP with:\n"
           f"python run_scripts/deepGenPro.py --cloth_dir {shlex.quote(cloth_dir)} "

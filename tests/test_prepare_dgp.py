@@ -94,7 +94,7 @@ def test_bad_inputs_exit_2_naming_the_file(inputs, tmp_path):
     bad_parse = tmp_path / "bad_parse.png"
     Image.fromarray(np.full((200, 200), 7, np.uint8)).save(bad_parse)
     result = _run(*_flags(inputs, out, model_parse=bad_parse))
-    assert result.returncode == 2 and f"{bad_parse}: --model_parse has label values [7]" \
+    assert result.returncode == 2 and f"{bad_parse}: --model_parse has unexpected label values [7]" \
         in result.stderr
 
     small_parse = tmp_path / "small_parse.png"

@@ -15,9 +15,9 @@ import dataclasses
 import os
 
 import numpy as np
-from PIL import Image
 
 from tfposegen.dgp import masks
+from tfposegen.utils.files import ImageReadError, open_image
 
 
 class DGPInputError(ValueError):
@@ -48,31 +48,29 @@ class DGPInputs:
         return (self.rough_alignment[None].astype(np.float32) / 127.5 - 1).astype(np.float32)
 
 
-def _open(path, what):
-    if not os.path.isfile(path):
-        raise DGPInputError(f"{path}: {what} not found")
+def _open(path, what, square=True):
     try:
-        image = Image.open(path)
-        image.load()
-    except Exception as e:  # PIL raises several types for unreadable files
-        raise DGPInputError(f"{path}: cannot read {what} as an image ({e})") from None
-    if image.width != image.height:
+        image = open_image(path, what)
+    except ImageReadError as e:
+        raise DGPInputError(str(e)) from None
+    if square and image.width != image.height:
         raise DGPInputError(f"{path}: {what} must be square, got {image.width}x{image.height}")
     return image
 
 
-def read_parse(path, labels, what):
+def read_parse(path, labels, what, square=True):
     """Read an 8-bit single-channel label map and check its label values.
 
     Args:
         path: PNG file.
         labels: dict of allowed values -> meaning.
         what: words naming the file in errors.
+        square: require a square map (DGP's inputs).
 
     Returns:
-        uint8 [H, H].
+        uint8 [H, W] (H == W when ``square``).
     """
-    image = _open(path, what)
+    image = _open(path, what, square)
     if image.mode != "L":
         raise DGPInputError(f"{path}: {what} must be an 8-bit greyscale label map (PIL mode "
                             f"'L'), got mode {image.mode!r}")

@@ -280,13 +280,13 @@ def load_image(image):
     """
     name = "image"
     if isinstance(image, (str, os.PathLike)):
-        from PIL import Image
+        from tfposegen.utils.files import ImageReadError, read_rgb
+
         name = os.fspath(image)
         try:
-            with Image.open(name) as im:
-                image = np.asarray(im.convert("RGB"))
-        except Exception as e:  # PIL raises several types for unreadable files
-            raise PoseInputError(f"{name}: cannot read as an image ({e})") from None
+            image = read_rgb(name)
+        except ImageReadError as e:
+            raise PoseInputError(str(e)) from None
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise PoseInputError(f"{name}: expected uint8 pixels, got {image.dtype}")

@@ -1,4 +1,5 @@
-"""Atomic writes: a file appears complete under its final name, or not at all.
+"""File edges: atomic writes (a file appears complete under its final name, or not at all)
+and reading user images with errors that name the file.
 
 Each writer writes to a temporary name in the destination folder and renames it over the
 final name with ``os.replace`` (atomic on POSIX and Windows), so an interrupted run never
@@ -12,6 +13,28 @@ import os
 
 import numpy as np
 from PIL import Image
+
+
+class ImageReadError(ValueError):
+    """An image file is missing or unreadable; the message names it."""
+
+
+def open_image(path, what="image"):
+    """Open an image file fully (PIL), or ImageReadError naming ``path`` and ``what``."""
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{path}: {what} not found")
+    try:
+        image = Image.open(path)
+        image.load()
+    except Exception as e:  # PIL raises several types for unreadable files
+        raise ImageReadError(f"{path}: cannot read {what} as an image ({e})") from None
+    return image
+
+
+def read_rgb(path, what="image"):
+    """uint8 [H, W, 3] RGB pixels of any image file PIL reads (grey, palette or RGBA
+    converted), or ImageReadError naming ``path`` and ``what``."""
+    return np.asarray(open_image(path, what).convert("RGB"))
 
 
 @contextlib.contextmanager
