@@ -114,7 +114,11 @@ def make_strategy(name):
     import tensorflow as tf
 
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # The DCGAN critic all-reduces its batch statistics inside the forward pass; with
+        # collective all-reduce the replicas may launch that and the gradients' all-reduce in
+        # different orders (TF aborts: shape mismatch), so reduce through one device.
+        return tf.distribute.MirroredStrategy(
+            cross_device_ops=tf.distribute.ReductionToOneDevice())
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()

@@ -341,3 +341,56 @@ def test_pose_transfer_script_on_two_photos(tmp_path):
     strip = np.asarray(Image.open(tmp_path / "o" / "x_strip.png"))
     pose = strip[2:2 + H, 2 + (W + 2):2 + (W + 2) + W, 0]
     assert ndimage_label(pose > 0)[1] >= 6  # at least 6 joint disks drawn
+
+
+MIRRORED = """
+import sys
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tfposegen.data.dpig_pipeline import dpig_dataset
+from tfposegen.dpig import models as M
+from tfposegen.dpig import train as TR
+out = {}
+for number in (101, 103):
+    for name, strategy in (("one", tf.distribute.get_strategy()),
+                           ("two", tf.distribute.MirroredStrategy(
+                               ["/cpu:0", "/cpu:1"],
+                               cross_device_ops=tf.distribute.ReductionToOneDevice()))):
+        with strategy.scope():
+            tf.keras.utils.set_random_seed(0)
+            spec = M.get_spec(number)
+            nets = M.build_networks(spec, 128, 64, hidden=8, z_num=8, fc_hidden=32, critic_dim=8)
+        trainer = TR.DPIGTrainer(spec, nets, 2, 1e-3, 1e-3, 1000, seed=0, strategy=strategy)
+        data = iter(trainer.distribute(dpig_dataset(sys.argv[1], "DF", 2, shuffle=False,
+                                                    height=128, width=64)))
+        losses = [trainer.train_step(data) for _ in range(2)]
+        for gi, (mode, g, d, _, _) in enumerate(trainer.groups):
+            for i, v in enumerate(g + d):
+                # Adam turns the rounding noise of a zero gradient (a conv bias followed by
+                # batch norm) into +-lr steps: such variables differ between any two runs
+                if mode == "wgan" or v.shape.rank > 1 or i < len(g):
+                    out[f"{number}/{name}/{gi}/{i}"] = v.numpy()
+        out[f"{number}/{name}/loss"] = np.array([losses[-1][k] for k in sorted(losses[-1])])
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_two_replicas_make_the_update_of_one_device(records, tmp_path):
+    """MirroredStrategy on two logical CPUs against one device, global batch 2: model 101
+    (DCGAN critic with batch statistics, synchronised across replicas) and 103 (WGAN with
+    clipping, mapping-net noise drawn for the global batch) end with the same weights
+    (101's critic biases, whose gradient is zero but for rounding, left out) and losses."""
+    proc = subprocess.run([sys.executable, "-c", MIRRORED, records[0], str(tmp_path / "o.npz")],
+                          capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = np.load(tmp_path / "o.npz")
+    for number in (101, 103):
+        keys = [k for k in out if k.startswith(f"{number}/one/") and not k.endswith("loss")]
+        assert len(keys) > 10
+        for k in keys:
+            np.testing.assert_allclose(out[k.replace("/one/", "/two/")], out[k], atol=2e-4,
+                                       rtol=1e-4, err_msg=k)
+        np.testing.assert_allclose(out[f"{number}/two/loss"], out[f"{number}/one/loss"],
+                                   rtol=1e-4, atol=1e-6)
