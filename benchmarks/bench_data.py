@@ -2,6 +2,7 @@
 JPEG-decoding ceiling, on synthetic people.
 
     python benchmarks/bench_data.py [--identities 4] [--poses 4] [--workers 1,2] [--passes 3]
+                                    [--json PATH]
 
 Writes a DeepFashion-like (256x256) and a Market-like (128x64) raw layout with
 ``tfposegen.data.synthetic_persons`` into a temporary folder, converts the train split
@@ -13,10 +14,12 @@ pass that only decodes the two JPEGs of every pair (``tf.io.decode_jpeg`` on the
 bytes held in memory). Prints markdown tables; the ratio is reader / ceiling. Record sizes
 are printed too: DF records carry ``roi10_mask`` (2 x 655,360 int64), which dominates
 conversion and reading time. The load average is printed at the start and the end since
-other work on the machine slows everything.
+other work on the machine slows everything. ``--json PATH`` also writes the figures as JSON
+(``benchmarks/report.py`` collects them).
 """
 
 import argparse
+import json
 import os
 import pathlib
 import tempfile
@@ -84,11 +87,13 @@ def main():
     parser.add_argument("--poses", type=int, default=4)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--json", default=None, help="also write the figures here as JSON")
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     print("# DPIG data speed (synthetic people, train split: flipped + plain folders)\n")
+    load_start = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores; TensorFlow {tf.__version__}; load average at start "
-          f"{os.getloadavg()[0]:.2f}\n")
+          f"{load_start:.2f}\n")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, (write, _, size) in LAYOUTS.items():
@@ -113,6 +118,34 @@ def main():
               f"{pairs / t_read:.0f} / {pairs / t_rcv:.0f} | {pairs / t_dec:.0f} | "
               f"{t_dec / t_read:.2f} / {t_dec / t_rcv:.2f} |")
     print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        write_json(args.json, args, rows, workers, (load_start, os.getloadavg()[0]))
+
+
+def write_json(path, args, rows, workers, load):
+    """The key figures (see ``benchmarks/report.py``) and the raw timings as JSON."""
+    figures, raw = [], []
+    ceiling = "JPEG decode-only tf.data pass (same run)"
+    for name, (h, w), conv, pairs, mb, t_read, t_rcv, t_dec in rows:
+        setting = f"{name} {h}x{w}, {pairs} pairs, batch 8"
+        figures += [
+            dict(what="DPIG reader, pose heat-maps in the pipeline", setting=setting,
+                 value=pairs / t_read, unit="pairs/s", ratio=t_dec / t_read, baseline=ceiling),
+            dict(what="DPIG reader, no heat-maps", setting=setting, value=pairs / t_rcv,
+                 unit="pairs/s", ratio=t_dec / t_rcv, baseline=ceiling)]
+        one = conv[workers[0]][0] / conv[workers[0]][1]
+        for n, (records, secs) in conv.items():
+            figures.append(dict(
+                what="record converter", setting=f"{name}, {n} worker(s), {mb / pairs:.2f} "
+                "MB/record", value=records / secs, unit="records/s",
+                ratio=None if n == workers[0] else records / secs / one,
+                baseline=None if n == workers[0] else f"{workers[0]} worker(s)"))
+        raw.append(dict(data=name, size=[h, w], pairs=int(pairs), mb=mb, read_s=t_read,
+                        read_no_heatmaps_s=t_rcv, decode_s=t_dec,
+                        convert={str(n): {"records": r, "s": t} for n, (r, t) in conv.items()}))
+    with open(path, "w") as f:
+        json.dump(dict(benchmark="bench_data", settings=vars(args), load=load,
+                       figures=figures, raw=raw), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -126,10 +126,22 @@ def make_strategy(name):
 
 def run(config, parser):
     """Build, restore, then train or test (errors -> ``parser.error``, exit 2)."""
+    if config.gpu > -1:
+        os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(config.gpu)
+    import tensorflow as tf
+
+    # first, before any TF op: MultiWorkerMirroredStrategy configures collectives at startup
+    strategy = make_strategy(config.strategy)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    import keras
+
     from tfposegen.data.dpig_pipeline import PipelineError, dpig_dataset, record_files
     from tfposegen.dpig import models as M
     from tfposegen.dpig import test as T
     from tfposegen.dpig import train as TR
+    from tfposegen.train.common import is_chief
     from tfposegen.utils.files import atomic_path
 
     try:
@@ -137,15 +149,6 @@ def run(config, parser):
         record_files(config.data_path)
     except (M.ModelError, PipelineError) as e:
         parser.error(str(e))
-    if config.gpu > -1:
-        os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(config.gpu)
-    import keras
-    import tensorflow as tf
-
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    strategy = make_strategy(config.strategy)
     variant = "Market" if spec.dataset == "market" else "DF"
     with strategy.scope():
         keras.utils.set_random_seed(config.seed)
@@ -165,9 +168,10 @@ def run(config, parser):
                       shuffle=train or quirks, seed=config.seed, repeat=train or quirks,
                       height=config.img_H, width=config.img_W)
     if train:
-        with atomic_path(os.path.join(config.model_dir, "params.json")) as tmp, \
-                open(tmp, "w") as f:
-            json.dump(vars(config), f, indent=4, sort_keys=True)  # the original's layout
+        if is_chief(strategy):  # the other workers of a cluster write nothing there
+            with atomic_path(os.path.join(config.model_dir, "params.json")) as tmp, \
+                    open(tmp, "w") as f:
+                json.dump(vars(config), f, indent=4, sort_keys=True)  # the original's layout
         trainer = TR.DPIGTrainer(spec, nets, config.batch_size, config.g_lr, config.d_lr,
                                  config.lr_update_step, config.seed, config.sample_pose,
                                  strategy)
@@ -176,7 +180,7 @@ def run(config, parser):
         fixed = next(iter(dpig_dataset(config.data_path, variant, config.batch_size,
                                        shuffle=False, repeat=False, height=config.img_H,
                                        width=config.img_W)))
-        TR.train_loop(trainer, iter(trainer.distribute(ds)), fixed, config.model_dir,
+        TR.train_loop(trainer, iter(trainer.model_inputs(ds)), fixed, config.model_dir,
                       config.max_step, config.log_step, config.start_step)
         return 0
     if spec.stage != "test":

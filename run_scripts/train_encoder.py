@@ -10,6 +10,11 @@ Writes ``checkpoints/`` (a restarted run continues), ``logs/`` (TensorBoard),
 ``recon<kimg>.png`` (reals over reconstructions) and ``encoder-stylegan2-<kimg>.pkl`` in DGP's
 pickle layout ``(E, D, Gs)``, which ``run_scripts/deepGenPro.py --network_pkl`` takes. The
 recipe is ``tfposegen.train.encoder``.
+
+``--strategy mirrored`` trains on all local GPUs, ``--strategy multiworker`` on the workers
+of ``TF_CONFIG`` (the same command on each; only the chief writes into ``--outdir``, and
+every worker resumes from ``<outdir>/checkpoints``). ``--batch_size`` is the global batch;
+the encoder's batch-norm statistics are those of the global batch.
 """
 
 import os
@@ -35,7 +40,12 @@ flags.DEFINE_float("r1_gamma", 10.0, "R1 weight of the discriminator.")
 flags.DEFINE_boolean("mirror", False, "Random left-right flips of the reals.")
 flags.DEFINE_integer("seed", 0, "Seed of the encoder's initial weights and the data order.")
 flags.DEFINE_float("snapshot_kimg", 50, "kimg between checkpoints, grids and pickles.")
-flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA.")
+flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA (ignored "
+                     "with several replicas on CPUs).")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+                  "tf.distribute strategy: default (one device), mirrored (all local GPUs), "
+                  "multiworker (the workers listed in TF_CONFIG, each running this command). "
+                  "--batch_size is global.")
 flags.mark_flags_as_required(["data", "network", "outdir"])
 
 
@@ -48,35 +58,40 @@ def train():
     from tfposegen.convert.keras_h5 import vgg16_features_from_h5
     from tfposegen.data.image_records import image_dataset
     from tfposegen.nets.encoder import Encoder, idinvert_layout
-    from tfposegen.train.common import run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.train.encoder import EncoderTrainer
     from tfposegen.utils.files import to_uint8, write_png
 
-    nets = load_networks(FLAGS.network)
-    if nets.Gs is None or nets.D is None:
-        raise ConversionError(f"{FLAGS.network}: the encoder needs a network file with Gs "
-                              "and D")
-    Gs, D = nets.Gs, nets.D
-    r = Gs.resolution
-    keras.utils.set_random_seed(FLAGS.seed)
-    E = Encoder(**idinvert_layout(r, filters=FLAGS.encoder_filters,
-                                  filters_max=FLAGS.encoder_filters_max, num_ws=Gs.num_ws,
-                                  w_dim=Gs.w_dim))
-    vgg = vgg16_features_from_h5(FLAGS.vgg, FLAGS.perceptual_size) if FLAGS.vgg else None
+    strategy = make_strategy(FLAGS.strategy)  # first: multi-worker setup precedes other TF work
+    with strategy.scope():
+        nets = load_networks(FLAGS.network)
+        if nets.Gs is None or nets.D is None:
+            raise ConversionError(f"{FLAGS.network}: the encoder needs a network file with Gs "
+                                  "and D")
+        Gs, D = nets.Gs, nets.D
+        r = Gs.resolution
+        keras.utils.set_random_seed(FLAGS.seed)
+        E = Encoder(**idinvert_layout(r, filters=FLAGS.encoder_filters,
+                                      filters_max=FLAGS.encoder_filters_max, num_ws=Gs.num_ws,
+                                      w_dim=Gs.w_dim))
+        vgg = (vgg16_features_from_h5(FLAGS.vgg, FLAGS.perceptual_size) if FLAGS.vgg
+               else None)
     if vgg is None:
         logging.warning("--vgg is empty: training without the perceptual term")
     total = int(np.ceil(FLAGS.total_kimg * 1000 / FLAGS.batch_size))
     trainer = EncoderTrainer(E, Gs.synthesis, D, vgg=vgg, perceptual_size=FLAGS.perceptual_size,
                              d_scale=FLAGS.d_scale, r1_gamma=FLAGS.r1_gamma,
                              learning_rate=FLAGS.lr, decay_steps=max(1, total // 4),
-                             jit_compile=FLAGS.jit_compile)
+                             jit_compile=FLAGS.jit_compile, strategy=strategy)
+    # global batches, the same on every worker (seeded); train_step splits them per replica
     data = iter(image_dataset(FLAGS.data, FLAGS.batch_size, r, seed=FLAGS.seed,
                               xflip=FLAGS.mirror))
-    os.makedirs(FLAGS.outdir, exist_ok=True)
+    if is_chief(strategy):  # the other workers of a cluster write nothing there
+        os.makedirs(FLAGS.outdir, exist_ok=True)
     fixed = next(iter(image_dataset(FLAGS.data, 8, r, shuffle=False, repeat=False,
                                     drop_remainder=False)))
 
-    def snapshot(step, kimg, writer):
+    def snapshot(step, kimg, writer):  # the chief only
         recon = to_uint8(trainer.reconstruct(fixed).numpy())
         grid = np.concatenate([np.concatenate(list(to_uint8(fixed.numpy())), axis=1),
                                np.concatenate(list(recon), axis=1)], axis=0)

@@ -10,6 +10,10 @@ same command again continues exactly where it stopped), ``logs/`` (TensorBoard: 
 regularisers, kimg/s, image grids of Gs), ``fakes<kimg>.png`` grids and
 ``network-snapshot-<kimg>.pkl`` in the official dnnlib format (``(G, D, Gs)``, readable by
 ``tfposegen.convert`` and NVlabs' tools). The recipe is ``tfposegen.train.stylegan2``.
+
+``--strategy mirrored`` trains on all local GPUs, ``--strategy multiworker`` on the workers
+of ``TF_CONFIG`` (the same command on each; only the chief writes into ``--outdir``, and
+every worker resumes from ``<outdir>/checkpoints``). ``--batch_size`` is the global batch.
 """
 
 import os
@@ -26,6 +30,9 @@ flags.DEFINE_integer("fmap_base", 16384, "Feature maps: min(fmap_base / res, fma
 flags.DEFINE_integer("fmap_max", 512, "Largest number of feature maps.")
 flags.DEFINE_integer("latent", 512, "Size of z and w.")
 flags.DEFINE_integer("mapping_layers", 8, "Depth of the mapping network.")
+flags.DEFINE_integer("mbstd_group_size", 4, "Minibatch-stddev group of D (within each "
+                     "replica's share of the batch; 1: the update does not depend on how the "
+                     "batch is split among replicas).", lower_bound=1)
 flags.DEFINE_integer("batch_size", 32, "Images per step.", lower_bound=1)
 flags.DEFINE_float("total_kimg", 25000, "Training length in thousands of real images.")
 flags.DEFINE_float("r1_gamma", 10.0, "R1 weight.")
@@ -37,33 +44,13 @@ flags.DEFINE_boolean("mirror", False, "Random left-right flips of the reals.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights, the data order and every "
                      "random number in training.")
 flags.DEFINE_float("snapshot_kimg", 50, "kimg between checkpoints, grids and pickles.")
-flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA.")
+flags.DEFINE_boolean("jit_compile", True, "Compile the training steps with XLA (ignored "
+                     "with several replicas on CPUs).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy: default (one device), mirrored (all local GPUs), "
-                  "multiworker (machines listed in TF_CONFIG). --batch_size is global.")
+                  "multiworker (the workers listed in TF_CONFIG, each running this command). "
+                  "--batch_size is global.")
 flags.mark_flags_as_required(["data", "outdir"])
-
-
-def make_strategy():
-    """The ``tf.distribute`` strategy named by ``--strategy``."""
-    import tensorflow as tf
-
-    if FLAGS.strategy == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if FLAGS.strategy == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
-def worker_dir(strategy):
-    """Where this worker writes: --outdir for the chief (or a single machine), a private
-    sub-folder for other multi-worker replicas (TF's checkpointing needs every worker to
-    save, but only the chief's files are kept)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    task_type = getattr(resolver, "task_type", None)
-    task_id = getattr(resolver, "task_id", 0) or 0
-    chief = task_type in (None, "chief") or (task_type == "worker" and task_id == 0)
-    return FLAGS.outdir if chief else os.path.join(FLAGS.outdir, f".{task_type}{task_id}")
 
 
 def build_networks():
@@ -78,7 +65,8 @@ def build_networks():
                   mapping_kwargs=dict(num_layers=FLAGS.mapping_layers,
                                       layer_features=FLAGS.latent),
                   synthesis_kwargs=fmap)
-    D = Discriminator(resolution=FLAGS.resolution, **fmap)
+    D = Discriminator(resolution=FLAGS.resolution, mbstd_group_size=FLAGS.mbstd_group_size,
+                      **fmap)
     return G, D
 
 
@@ -101,27 +89,25 @@ def train():
 
     from tfposegen.convert import save_dnnlib_pickle
     from tfposegen.data.image_records import image_dataset
-    from tfposegen.train.common import run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.train.stylegan2 import StyleGAN2Trainer
     from tfposegen.utils.files import write_png
 
-    strategy = make_strategy()  # first: multi-worker setup must precede other TF work
-    outdir = worker_dir(strategy)
-    is_chief = outdir == FLAGS.outdir
-    os.makedirs(outdir, exist_ok=True)
+    strategy = make_strategy(FLAGS.strategy)  # first: multi-worker setup precedes other TF work
+    if is_chief(strategy):  # the other workers of a cluster write nothing there
+        os.makedirs(FLAGS.outdir, exist_ok=True)
     with strategy.scope():
         G, D = build_networks()
     trainer = StyleGAN2Trainer(
         G, D, FLAGS.batch_size, r1_gamma=FLAGS.r1_gamma, pl_weight=FLAGS.pl_weight,
         style_mixing=FLAGS.style_mixing, learning_rate=FLAGS.lr, ema_kimg=FLAGS.ema_kimg,
         seed=FLAGS.seed, jit_compile=FLAGS.jit_compile, strategy=strategy)
-    data = iter(trainer.distribute(image_dataset(
-        FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed, xflip=FLAGS.mirror)))
+    # global batches, the same on every worker (seeded); train_step splits them per replica
+    data = iter(image_dataset(FLAGS.data, FLAGS.batch_size, FLAGS.resolution, seed=FLAGS.seed,
+                              xflip=FLAGS.mirror))
     grid_z = np.random.RandomState(FLAGS.seed).randn(16, G.z_dim).astype(np.float32)
 
-    def snapshot(step, kimg, writer):
-        if not is_chief:
-            return
+    def snapshot(step, kimg, writer):  # the chief only
         image = grid(trainer.Gs, grid_z)
         write_png(os.path.join(FLAGS.outdir, f"fakes{kimg:06d}.png"), image)
         save_dnnlib_pickle(os.path.join(FLAGS.outdir, f"network-snapshot-{kimg:06d}.pkl"),
@@ -129,8 +115,8 @@ def train():
         with writer.as_default(step=step):
             tf.summary.image("Gs", image[None], max_outputs=1)
 
-    run_training(trainer, data, outdir, FLAGS.batch_size, FLAGS.total_kimg,
-                 FLAGS.snapshot_kimg, snapshot, show=("G_loss", "D_loss"), logs=is_chief)
+    run_training(trainer, data, FLAGS.outdir, FLAGS.batch_size, FLAGS.total_kimg,
+                 FLAGS.snapshot_kimg, snapshot, show=("G_loss", "D_loss"))
 
 
 def main(argv):

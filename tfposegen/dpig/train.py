@@ -18,6 +18,7 @@ replicas make the same updates. Images NHWC float32 in [-1, 1].
 """
 
 import os
+import tempfile
 
 import keras
 import numpy as np
@@ -27,7 +28,13 @@ from tfposegen.convert.tf1_checkpoint import TF1CheckpointError, load_tf1_checkp
 from tfposegen.dpig import losses as L
 from tfposegen.dpig.models import GROUPS, NUM_PARTS, appearance
 from tfposegen.ops.pose import normalize_rcv, pose_heatmap
-from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
+from tfposegen.train.common import (
+    apply_gradients,
+    is_chief,
+    model_variables,
+    split_batch,
+    variables_by_index,
+)
 from tfposegen.utils.progress import Progress
 
 _MODEL_KEYS = ("x", "pose", "pose_rcv", "mask", "mask_r6", "part_bbox", "part_vis")
@@ -157,10 +164,12 @@ class DPIGTrainer:
         return tf.nest.map_structure(
             lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
 
-    def distribute(self, dataset):
-        """Keep the tensors the models read and split global batches across replicas."""
-        dataset = dataset.map(lambda b: {k: b[k] for k in _MODEL_KEYS if k in b})
-        return self.strategy.experimental_distribute_dataset(dataset)
+    def model_inputs(self, dataset):
+        """The dataset with only the tensors the models read: global batches, which
+        :meth:`train_step` splits across the replicas (so its plain iterator checkpoints,
+        also under ``MultiWorkerMirroredStrategy``, where every worker reads the same
+        seeded batches and keeps its replicas' rows)."""
+        return dataset.map(lambda b: {k: b[k] for k in _MODEL_KEYS if k in b})
 
     def _noise(self, dim, purpose):
         """This replica's share of N(0, 0.2^2) noise [batch / replicas, dim]."""
@@ -255,8 +264,10 @@ class DPIGTrainer:
             v.assign(tf.clip_by_value(v, -L.CLIP, L.CLIP))
 
     def train_step(self, data):
-        """One iteration (see module docstring), reading its batches from iterator ``data``
-        (of :meth:`distribute`); returns a dict of float losses and learning rates."""
+        """One iteration (see module docstring), reading its global batches from iterator
+        ``data`` (of :meth:`model_inputs`); returns a dict of float losses and learning
+        rates."""
+        data = _Split(self.strategy, data)
         step = int(self.step.numpy())
         g_lr = learning_rate(self.g_lr0, step, self.lr_update_step)
         d_lr = learning_rate(self.d_lr0, step, self.lr_update_step)
@@ -330,6 +341,16 @@ class DPIGTrainer:
         return step == 0 or step in extra or step % (3 * log_step) == 3 * log_step - 1
 
 
+class _Split:
+    """Iterator of a strategy's per-replica splits of the global batches of ``data``."""
+
+    def __init__(self, strategy, data):
+        self.strategy, self.data = strategy, data
+
+    def __next__(self):
+        return tf.nest.map_structure(lambda t: split_batch(self.strategy, t), next(self.data))
+
+
 def to_uint8(images):
     """[-1, 1]-unit images (unclipped) -> uint8 by clip to [0, 255] and truncation, as the
     original's ``denorm_img`` + ``astype(uint8)``: [..., C] float -> uint8 numpy."""
@@ -370,7 +391,9 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
     """The DPIG loop: resume, iterate to ``max_step``, log, preview, checkpoint.
 
     Resumes from the newest ``<model_dir>/model.ckpt-<step>`` (networks, optimisers, step,
-    data iterator), else starts at ``start_step``.
+    data iterator), else starts at ``start_step``. Under ``MultiWorkerMirroredStrategy``
+    every worker restores from ``model_dir`` (shared storage) and only the chief writes
+    there (checkpoints, grids, summaries); the others save into a temporary folder.
     TensorBoard scalars (every loss and learning rate) at ``step % log_step == log_step -
     1``; preview grids (``<step>_G.png`` / ``<step>_G_pose.png`` and TensorBoard images) as
     :meth:`DPIGTrainer.preview_due`; ``model.ckpt-<step>`` every ``save_step`` (default
@@ -378,7 +401,7 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
 
     Args:
         trainer: :class:`DPIGTrainer`.
-        data: iterator of distributed training batches (``trainer.distribute``).
+        data: iterator of global training batches (of ``trainer.model_inputs``).
         fixed: one non-distributed batch for previews (grids ``x_fixed.png`` ... written at
             the start).
 
@@ -386,6 +409,7 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
         the final step.
     """
     save_step = save_step or 30 * log_step
+    chief = is_chief(trainer.strategy)
     ckpt = trainer.checkpoint(data=data)
     manager = tf.train.CheckpointManager(ckpt, model_dir, max_to_keep=20,
                                          checkpoint_name="model.ckpt")
@@ -395,8 +419,9 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
     elif start_step:
         trainer.step.assign(start_step)
     step = int(trainer.step.numpy())
-    writer = tf.summary.create_file_writer(model_dir)
-    if step == start_step:
+    writer = (tf.summary.create_file_writer(model_dir) if chief
+              else tf.summary.create_noop_writer())
+    if step == start_step and chief:
         write_fixed_grids(fixed, model_dir, pose=trainer.spec.kind != "pose_ae")
     progress = Progress(f"DPIG model {trainer.spec.number}", max_step, step)
     while step < max_step:
@@ -406,7 +431,7 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
             with writer.as_default(step=step):
                 for k, v in losses.items():
                     tf.summary.scalar(("misc/" if "lr" in k else "loss/") + k, v)
-        if trainer.preview_due(step, log_step):
+        if chief and trainer.preview_due(step, log_step):
             with writer.as_default(step=step):
                 for name, images in trainer.preview(fixed).items():
                     save_grid(images, os.path.join(model_dir, f"{step}_{name}.png"))
@@ -414,7 +439,11 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
                                      max_outputs=4)
         step += 1
         if step % save_step == 0 or step == max_step:
-            manager.save(checkpoint_number=step - 1)
+            if chief:
+                manager.save(checkpoint_number=step - 1)
+            else:  # every worker must save (TF); the others into a folder deleted at once
+                with tempfile.TemporaryDirectory(prefix="tfposegen-worker-ckpt-") as tmp:
+                    tf.train.CheckpointManager(ckpt, tmp, 1).save(checkpoint_number=step - 1)
     writer.flush()
     return step
 

@@ -14,6 +14,71 @@ def apply_gradients(optimizer, tape, loss, variables):
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 
+def make_strategy(name):
+    """The ``tf.distribute`` strategy of a ``--strategy`` flag: ``default`` (one device),
+    ``mirrored`` (all local GPUs) or ``multiworker`` (the cluster in ``TF_CONFIG``; create it
+    before any other TF work)."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "default":
+        return tf.distribute.get_strategy()
+    raise ValueError(f"unknown strategy {name!r} (default, mirrored, multiworker)")
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's outputs: always, except on the non-chief
+    workers of a multi-worker cluster (TF's rule: the ``chief`` task, else worker 0)."""
+    return bool(strategy.extended.should_checkpoint)
+
+
+def xla_ok(strategy, jit_compile):
+    """``jit_compile``, but False (with a warning) for a strategy with several replicas on
+    CPUs: XLA cannot compile TF's collectives on CPU (TF 2.21: "Collectives are not yet
+    implemented for CPU devices when compiling with XLA")."""
+    if not jit_compile or strategy.num_replicas_in_sync == 1:
+        return jit_compile
+    if any(tf.DeviceSpec.from_string(d).device_type == "CPU"
+           for d in strategy.extended.worker_devices):
+        import warnings
+
+        warnings.warn("several replicas on CPUs: training without XLA (jit_compile)",
+                      stacklevel=2)
+        return False
+    return True
+
+
+def split_batch(strategy, batch):
+    """A global batch [N, ...] as per-replica values (replica ``i`` gets rows
+    ``i * N / replicas`` to ``(i + 1) * N / replicas``); distributed values and
+    one-replica strategies pass through. Under ``MultiWorkerMirroredStrategy`` every worker
+    must hold the same global batch (a deterministic, seeded pipeline), and takes its
+    replicas' rows: the run makes the update of one device with that batch."""
+    replicas = strategy.num_replicas_in_sync
+    if replicas == 1 or isinstance(batch, tf.distribute.DistributedValues):
+        return batch
+    n = int(batch.shape[0])
+    if n % replicas:
+        raise ValueError(f"batch of {n} does not divide among {replicas} replicas")
+    per = n // replicas
+
+    def local(ctx):
+        i = ctx.replica_id_in_sync_group
+        return batch[i * per:(i + 1) * per]
+
+    return strategy.experimental_distribute_values_from_function(local)
+
+
+def data_sharded(dataset):
+    """``dataset`` with the DATA auto-shard policy: under ``MultiWorkerMirroredStrategy`` the
+    default (AUTO) shards a TFRecord pipeline by FILE, so the workers would read different
+    files and the global batch would not be the one a single process reads."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def variables_by_index(variables):
     """A dict ``v0000 -> variable`` for ``tf.train.Checkpoint`` (order-keyed, so a model
     rebuilt from the same config restores whatever its variable names)."""
@@ -23,6 +88,19 @@ def variables_by_index(variables):
 def model_variables(model):
     """``variables_by_index`` of all of a Keras model's weights."""
     return variables_by_index(model.weights)
+
+
+def _same_on_every_worker(strategy, value, what):
+    """Fail unless ``value`` (a number) is the same on every replica of the strategy."""
+    if strategy.num_replicas_in_sync == 1:
+        return
+    v = strategy.experimental_distribute_values_from_function(
+        lambda ctx: tf.constant([value], tf.float32))
+    every = strategy.gather(v, axis=0).numpy()
+    lo, hi = float(every.min()), float(every.max())
+    if lo != hi:
+        raise RuntimeError(f"the workers disagree on {what} (from {lo:g} to {hi:g}; here "
+                           f"{value:g}): every worker must read the chief's checkpoints")
 
 
 def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, snapshot,
@@ -36,27 +114,51 @@ def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, 
     ``snapshot_kimg`` and at the end saving a checkpoint and calling
     ``snapshot(step, kimg, writer)`` for the script's own outputs.
 
+    Multi-worker (``trainer.strategy`` a ``MultiWorkerMirroredStrategy``): every worker
+    restores from ``<run_dir>/checkpoints`` (shared storage, or a copy of the chief's
+    folder), and fails if the workers restored different steps; every worker saves (TF
+    requires it), but only the chief into ``<run_dir>``, the others into a temporary folder
+    that is deleted right after; only the chief writes logs and calls ``snapshot``.
+
     Args:
-        trainer: has ``train_step(batch) -> dict``, ``step`` (int64 variable) and
-            ``checkpoint(**extra) -> tf.train.Checkpoint``.
-        data: iterator of training batches (checkpointed with the run).
+        trainer: has ``train_step(batch) -> dict``, ``step`` (int64 variable),
+            ``checkpoint(**extra) -> tf.train.Checkpoint`` and optionally ``strategy``.
+        data: iterator of global training batches (checkpointed with the run, so a plain
+            ``iter(dataset)``: a distributed iterator cannot be checkpointed).
 
     Returns:
         the number of steps done.
     """
     import math
     import os
+    import shutil
+    import tempfile
     import time
 
     from tfposegen.utils.progress import Progress
 
+    strategy = getattr(trainer, "strategy", None) or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
     ckpt = trainer.checkpoint(data=data)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(run_dir, "checkpoints"),
-                                         max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
-    writer = (tf.summary.create_file_writer(os.path.join(run_dir, "logs")) if logs
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    latest = tf.train.latest_checkpoint(ckpt_dir)
+    if latest:
+        ckpt.restore(latest).assert_existing_objects_matched()
+        log(f"resumed from {latest} at step {int(trainer.step.numpy())}")
+    _same_on_every_worker(strategy, int(trainer.step.numpy()), "the step to resume from")
+
+    def save(step):
+        if chief:
+            manager.save(checkpoint_number=step)
+            return
+        tmp = tempfile.mkdtemp(prefix="tfposegen-worker-ckpt-")
+        try:
+            tf.train.CheckpointManager(ckpt, tmp, max_to_keep=1).save(checkpoint_number=step)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    manager = tf.train.CheckpointManager(ckpt, ckpt_dir, max_to_keep=2) if chief else None
+    writer = (tf.summary.create_file_writer(os.path.join(run_dir, "logs")) if logs and chief
               else tf.summary.create_noop_writer())
     total = math.ceil(total_kimg * 1000 / batch_size)
     every = max(1, int(round(snapshot_kimg * 1000 / batch_size)))
@@ -76,8 +178,9 @@ def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, 
                                   (step - s_last) * batch_size / 1000 / (now - t_last))
                 t_last, s_last = now, step
         if step % every == 0 or step == total:
-            manager.save(checkpoint_number=step)
-            snapshot(step, step * batch_size // 1000, writer)
+            save(step)
+            if chief:
+                snapshot(step, step * batch_size // 1000, writer)
     writer.flush()
     log(f"done: {step} steps ({step * batch_size / 1000:.1f} kimg) in {run_dir}")
     return step

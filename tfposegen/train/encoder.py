@@ -13,13 +13,24 @@ Both networks use Adam(beta1 0.9, beta2 0.99, eps 1e-8) with learning rate
 ``1e-4 * 0.8 ** (step / decay_steps)`` (idinvert: decay_steps = total steps / 4). E runs in
 training mode in both steps, so its batch-norm statistics move twice per iteration
 (momentum 0.9), as in idinvert's graph.
+
+Under a ``tf.distribute`` strategy with several replicas the batch-norm statistics are
+synchronised over replicas (those of the global batch), so N replicas make the update of one
+device with the same global batch (idinvert's towers normalised each GPU's share alone).
 """
 
 import keras
 import tensorflow as tf
 
 from tfposegen.ops.resize import resize_nearest_legacy
-from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
+from tfposegen.train.common import (
+    apply_gradients,
+    data_sharded,
+    model_variables,
+    split_batch,
+    variables_by_index,
+    xla_ok,
+)
 from tfposegen.train.stylegan2 import r1_penalty
 
 
@@ -34,12 +45,26 @@ class EncoderTrainer:
         perceptual_size: side the VGG input is resized to (idinvert: 256).
         feature_scale, d_scale, r1_gamma: loss weights (5e-5, 0.08, 10).
         learning_rate, decay_steps, decay_rate: exponential learning-rate decay.
-        jit_compile: compile the steps with XLA.
+        jit_compile: compile the steps with XLA (not with several replicas on CPUs).
+        strategy: a ``tf.distribute`` strategy (default: the current one, i.e. one device);
+            E, synthesis, D and vgg must have been built in its scope. Batches are global.
     """
 
     def __init__(self, E, synthesis, D, vgg=None, perceptual_size=256, feature_scale=5e-5,
                  d_scale=0.08, r1_gamma=10.0, learning_rate=1e-4, decay_steps=30000,
-                 decay_rate=0.8, jit_compile=True):
+                 decay_rate=0.8, jit_compile=True, strategy=None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
+        if self.replicas > 1:  # batch statistics of the global batch
+            for layer in E._flatten_layers():
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
+        with self.strategy.scope():
+            self._build(E, synthesis, D, vgg, perceptual_size, feature_scale, d_scale,
+                        r1_gamma, learning_rate, decay_steps, decay_rate, jit_compile)
+
+    def _build(self, E, synthesis, D, vgg, perceptual_size, feature_scale, d_scale, r1_gamma,
+               learning_rate, decay_steps, decay_rate, jit_compile):
         self.E, self.synthesis, self.D, self.vgg = E, synthesis, D, vgg
         self.perceptual_size = perceptual_size
         self.feature_scale, self.d_scale, self.r1_gamma = feature_scale, d_scale, r1_gamma
@@ -51,8 +76,22 @@ class EncoderTrainer:
         self.E_opt.build(E.trainable_weights)
         self.D_opt.build(D.trainable_weights)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self._e_step = tf.function(self._e_step_fn, jit_compile=jit_compile)
-        self._d_step = tf.function(self._d_step_fn, jit_compile=jit_compile)
+        jit_compile = xla_ok(self.strategy, jit_compile)
+        e_step = tf.function(self._e_step_fn, jit_compile=jit_compile)
+        d_step = tf.function(self._d_step_fn, jit_compile=jit_compile)
+        self._e_step = tf.function(lambda reals: self._run(e_step, reals))
+        self._d_step = tf.function(lambda reals: self._run(d_step, reals))
+
+    def _run(self, replica_fn, *args):
+        """Run ``replica_fn`` on every replica; the mean of its outputs over replicas."""
+        out = self.strategy.run(replica_fn, args=args)
+        return tf.nest.map_structure(
+            lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+
+    def distribute(self, dataset):
+        """Split a dataset of global batches across the replicas (DATA sharding, see
+        ``StyleGAN2Trainer.distribute``); its iterator cannot be checkpointed."""
+        return self.strategy.experimental_distribute_dataset(data_sharded(dataset))
 
     def reconstruct(self, reals, training=False):
         """G(E(reals)) with the stored noise: [N, R, R, 3], about [-1, 1]."""
@@ -88,8 +127,10 @@ class EncoderTrainer:
         return terms
 
     def train_step(self, reals):
-        """One iteration (E step, then D step) on reals [N, R, R, 3] in [-1, 1]; returns a
-        dict of float losses."""
+        """One iteration (E step, then D step) on a global batch of reals [N, R, R, 3] in
+        [-1, 1] (split here among the replicas) or its split from :meth:`distribute`;
+        returns a dict of float losses."""
+        reals = split_batch(self.strategy, reals)
         out = {k: float(v) for k, v in self._e_step(reals).items()}
         out.update({k: float(v) for k, v in self._d_step(reals).items()})
         self.step.assign_add(1)

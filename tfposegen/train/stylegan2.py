@@ -21,7 +21,14 @@ import keras
 import tensorflow as tf
 
 from tfposegen.nets.stylegan2 import Generator
-from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
+from tfposegen.train.common import (
+    apply_gradients,
+    data_sharded,
+    model_variables,
+    split_batch,
+    variables_by_index,
+    xla_ok,
+)
 
 
 def d_logistic_loss(real_logits, fake_logits):
@@ -79,7 +86,8 @@ class StyleGAN2Trainer:
         ema_kimg: half-life of the Gs average in thousands of images.
         g_reg_interval, d_reg_interval: lazy regularisation intervals (4, 16).
         seed: seed of every random number in training.
-        jit_compile: compile the per-replica steps with XLA.
+        jit_compile: compile the per-replica steps with XLA (not with several replicas on
+            CPUs: XLA has no CPU collectives).
         strategy: a ``tf.distribute`` strategy (default: the current one, i.e. one device);
             G and D must have been built in its scope. Random numbers are drawn for the
             global batch and split, so N replicas make the same update as one device.
@@ -116,6 +124,7 @@ class StyleGAN2Trainer:
         self.D_opt.build(D.trainable_weights)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.pl_mean = tf.Variable(0.0, trainable=False, name="pl_mean")
+        jit_compile = xla_ok(self.strategy, jit_compile)
         compile_ = lambda f: tf.function(f, jit_compile=jit_compile)  # noqa: E731
         run = self._run
         self._g_main = tf.function(lambda: self._after_g_main(*run(compile_(self._g_main_step))))
@@ -131,8 +140,11 @@ class StyleGAN2Trainer:
             lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
 
     def distribute(self, dataset):
-        """Split a dataset of global batches across the strategy's replicas."""
-        return self.strategy.experimental_distribute_dataset(dataset)
+        """Split a dataset of global batches across the strategy's replicas (sharded by
+        DATA: with several workers each reads the whole pipeline and keeps its replicas'
+        rows, the batches of one device). Its iterator cannot be checkpointed; the
+        training scripts pass global batches to :meth:`train_step` instead."""
+        return self.strategy.experimental_distribute_dataset(data_sharded(dataset))
 
     # -- random numbers: stateless in (seed, step, purpose), drawn for the global batch and
     #    sliced per replica, so any number of replicas sees the numbers one device sees
@@ -229,8 +241,9 @@ class StyleGAN2Trainer:
 
     def train_step(self, reals):
         """One training step (G, D and, when due, their regularisation steps) on a global
-        batch of reals [batch, R, R, C] in [-1, 1] (or its per-replica split from
-        :meth:`distribute`); returns a dict of float losses."""
+        batch of reals [batch, R, R, C] in [-1, 1] (split here among the replicas), or its
+        per-replica split from :meth:`distribute`; returns a dict of float losses."""
+        reals = split_batch(self.strategy, reals)
         step = int(self.step.numpy())
         out = {"G_loss": float(self._g_main()), "D_loss": float(self._d_main(reals))}
         if self.pl_weight and step % self.g_reg_interval == 0:
