@@ -109,21 +109,6 @@ def prepare_dirs(config):
         os.makedirs(path, exist_ok=True)
 
 
-def make_strategy(name):
-    """The ``tf.distribute`` strategy named by ``--strategy``."""
-    import tensorflow as tf
-
-    if name == "mirrored":
-        # The DCGAN critic all-reduces its batch statistics inside the forward pass; with
-        # collective all-reduce the replicas may launch that and the gradients' all-reduce in
-        # different orders (TF aborts: shape mismatch), so reduce through one device.
-        return tf.distribute.MirroredStrategy(
-            cross_device_ops=tf.distribute.ReductionToOneDevice())
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
 def run(config, parser):
     """Build, restore, then train or test (errors -> ``parser.error``, exit 2)."""
     if config.gpu > -1:
@@ -131,8 +116,13 @@ def run(config, parser):
         os.environ["CUDA_VISIBLE_DEVICES"] = str(config.gpu)
     import tensorflow as tf
 
-    # first, before any TF op: MultiWorkerMirroredStrategy configures collectives at startup
-    strategy = make_strategy(config.strategy)
+    from tfposegen.train.common import is_chief, make_strategy
+
+    # first, before any TF op: MultiWorkerMirroredStrategy configures collectives at startup.
+    # Mirrored: the DCGAN critic all-reduces its batch statistics inside the forward pass;
+    # with collective all-reduce the replicas may launch that and the gradients' all-reduce
+    # in different orders (TF aborts: shape mismatch), so reduce through one device.
+    strategy = make_strategy(config.strategy, tf.distribute.ReductionToOneDevice())
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     import keras
@@ -141,7 +131,6 @@ def run(config, parser):
     from tfposegen.dpig import models as M
     from tfposegen.dpig import test as T
     from tfposegen.dpig import train as TR
-    from tfposegen.train.common import is_chief
     from tfposegen.utils.files import atomic_path
 
     try:

@@ -14,12 +14,12 @@ def apply_gradients(optimizer, tape, loss, variables):
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 
-def make_strategy(name):
+def make_strategy(name, cross_device_ops=None):
     """The ``tf.distribute`` strategy of a ``--strategy`` flag: ``default`` (one device),
-    ``mirrored`` (all local GPUs) or ``multiworker`` (the cluster in ``TF_CONFIG``; create it
-    before any other TF work)."""
+    ``mirrored`` (all local GPUs; ``cross_device_ops`` as MirroredStrategy's) or
+    ``multiworker`` (the cluster in ``TF_CONFIG``; create it before any other TF work)."""
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        return tf.distribute.MirroredStrategy(cross_device_ops=cross_device_ops)
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "default":
