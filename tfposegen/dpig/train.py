@@ -32,6 +32,7 @@ from tfposegen.train.common import (
     apply_gradients,
     is_chief,
     model_variables,
+    same_on_every_worker,
     split_batch,
     variables_by_index,
 )
@@ -392,8 +393,9 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
 
     Resumes from the newest ``<model_dir>/model.ckpt-<step>`` (networks, optimisers, step,
     data iterator), else starts at ``start_step``. Under ``MultiWorkerMirroredStrategy``
-    every worker restores from ``model_dir`` (shared storage) and only the chief writes
-    there (checkpoints, grids, summaries); the others save into a temporary folder.
+    every worker restores from ``model_dir`` (shared storage; RuntimeError when the workers
+    restored different steps) and only the chief writes there (checkpoints, grids,
+    summaries); the others save into a temporary folder.
     TensorBoard scalars (every loss and learning rate) at ``step % log_step == log_step -
     1``; preview grids (``<step>_G.png`` / ``<step>_G_pose.png`` and TensorBoard images) as
     :meth:`DPIGTrainer.preview_due`; ``model.ckpt-<step>`` every ``save_step`` (default
@@ -419,6 +421,7 @@ def train_loop(trainer, data, fixed, model_dir, max_step, log_step=200, start_st
     elif start_step:
         trainer.step.assign(start_step)
     step = int(trainer.step.numpy())
+    same_on_every_worker(trainer.strategy, step, "the step to resume from")
     writer = (tf.summary.create_file_writer(model_dir) if chief
               else tf.summary.create_noop_writer())
     if step == start_step and chief:

@@ -90,7 +90,7 @@ def model_variables(model):
     return variables_by_index(model.weights)
 
 
-def _same_on_every_worker(strategy, value, what):
+def same_on_every_worker(strategy, value, what):
     """Fail unless ``value`` (a number) is the same on every replica of the strategy."""
     if strategy.num_replicas_in_sync == 1:
         return
@@ -145,7 +145,7 @@ def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, 
     if latest:
         ckpt.restore(latest).assert_existing_objects_matched()
         log(f"resumed from {latest} at step {int(trainer.step.numpy())}")
-    _same_on_every_worker(strategy, int(trainer.step.numpy()), "the step to resume from")
+    same_on_every_worker(strategy, int(trainer.step.numpy()), "the step to resume from")
 
     def save(step):
         if chief:

@@ -1,0 +1,142 @@
+"""One benchmark report: run every benchmark of this folder and gather their figures.
+
+    python benchmarks/report.py [--quick]
+
+Runs ``bench_stylegan2.py``, ``bench_dgp.py`` and ``bench_data.py`` one after the other (each
+in its own process, so they do not slow each other), reads the markdown tables they print,
+and writes ``benchmarks/README.md`` atomically: the machine (CPU, cores, memory, TensorFlow
+and Keras versions, date, load average before and after), one table with the key figure of
+every benchmark and its ratio to the baseline measured side by side in the same run (eager
+execution, a plain ``tf.function``, the machine's matmul peak, the JPEG-decoding ceiling),
+then every benchmark's own output. ``--quick`` runs smaller settings (256 px only, fewer
+steps and records; about 6 minutes on 2 cores instead of about 25).
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+RUNS = {  # name -> (script, full arguments, quick arguments)
+    "StyleGAN2 synthesis": ("bench_stylegan2.py", ["--resolutions", "256,512"],
+                            ["--resolutions", "256", "--reps", "1"]),
+    "DGP phases": ("bench_dgp.py", ["--no_components"],
+                   ["--resolutions", "256", "--steps", "2", "--no_components"]),
+    "DPIG data": ("bench_data.py", ["--workers", "1"],
+                  ["--identities", "3", "--poses", "3", "--workers", "1", "--passes", "1"]),
+}
+
+
+def tables(text):
+    """Markdown tables of a benchmark's output: a list of lists of row dicts."""
+    out, block = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif block:
+            head, rows = block[0], [r for r in block[1:] if not set(r[0]) <= set("-: ")]
+            out.append([dict(zip(head, r)) for r in rows])
+            block = []
+    return out
+
+
+def summary(name, found):
+    """Key rows (benchmark, what, setting, figure, ratio to its baseline) of one benchmark."""
+    rows = []
+    flat = [r for t in found for r in t]
+    if name == "StyleGAN2 synthesis":
+        for r in flat:
+            if r.get("mode") == "XLA":
+                rows.append((name, f"config-f synthesis, {r['pass']}, XLA", f"{r['res']} px, "
+                             "batch 1", f"{r['s/image']} s/image",
+                             f"{r['vs eager']} vs eager; {r['of peak']} of matmul peak"))
+    elif name == "DGP phases":
+        for r in flat:
+            if "XLA s/step" in r:
+                rows.append((name, f"{r['phase']} step, XLA", f"{r['res']} px, batch 1",
+                             f"{r['XLA s/step']} s/step",
+                             f"{r['XLA speed-up']} vs plain tf.function"))
+    elif name == "DPIG data":
+        for r in flat:
+            key = next((k for k in r if k.startswith("reader pairs/s")), None)
+            if key:
+                with_, without = r[key].split(" / ")
+                ratio = r[next(k for k in r if k.startswith("reader / ceiling"))]
+                rows.append((name, "tf.data reader, heat-maps in the pipeline / without",
+                             f"{r['data']} {r['size']}, batch 8", f"{with_} / {without} pairs/s",
+                             f"{ratio} of the JPEG-decoding ceiling"))
+    return rows
+
+
+def machine():
+    """Lines describing this machine and its software."""
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+        with open("/proc/meminfo") as f:
+            mem = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
+        memory = f"{mem / 2**20:.0f} GiB"
+    except (OSError, StopIteration):
+        memory = "unknown memory"
+    return (f"{cpu}, {os.cpu_count()} cores, {memory}; Python {platform.python_version()}, "
+            f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="smaller settings (about 6 min)")
+    p.add_argument("--out", default=os.path.join(HERE, "README.md"))
+    args = p.parse_args()
+    from tfposegen.utils.files import atomic_path
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    load_start = os.getloadavg()[0]
+    started = datetime.datetime.now()
+    outputs, rows = {}, []
+    for name, (script, full, quick) in RUNS.items():
+        cmd = [sys.executable, os.path.join(HERE, script), *(quick if args.quick else full)]
+        print(f"report.py: {' '.join(cmd[1:])}", flush=True)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        text = re.sub(r"(?m)^(WARNING: All log|I0000|E0000|W0000).*\n", "", r.stdout)
+        text = re.sub(r"(?m)^(#+) ", r"\1## ", text)  # its headings below this report's
+        if r.returncode:
+            text += f"\n(failed, exit status {r.returncode}: {r.stderr.strip()[-500:]})\n"
+        outputs[name] = (cmd, text)
+        rows += summary(name, tables(text))
+    minutes = (datetime.datetime.now() - started).total_seconds() / 60
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Regenerate: `python benchmarks/report.py{' --quick' if args.quick else ''}` "
+        f"({'quick' if args.quick else 'full'} settings; took {minutes:.0f} min).",
+        "",
+        f"Machine: {machine()}. Run {started:%Y-%m-%d %H:%M}; 1-min load average "
+        f"{load_start:.2f} before, {os.getloadavg()[0]:.2f} after (other work on the machine "
+        "slows every figure; ratios are taken within one run, side by side).",
+        "",
+        "| benchmark | what | setting | figure | ratio to the baseline of the same run |",
+        "|---|---|---|---|---|",
+        *[f"| {' | '.join(r)} |" for r in rows],
+        "",
+    ]
+    for name, (cmd, text) in outputs.items():
+        lines += [f"## {name}", "", f"`python benchmarks/{' '.join(cmd[1:]).split('/')[-1]}`",
+                  "", text.strip(), ""]
+    with atomic_path(args.out) as tmp, open(tmp, "w") as f:
+        f.write("\n".join(lines))
+    print(f"report.py: wrote {args.out} ({len(rows)} summary rows)")
+
+
+if __name__ == "__main__":
+    main()
