@@ -370,15 +370,18 @@ for number in (101, 103):
             spec = M.get_spec(number)
             nets = M.build_networks(spec, 128, 64, hidden=8, z_num=8, fc_hidden=32, critic_dim=8)
         trainer = TR.DPIGTrainer(spec, nets, 2, 1e-3, 1e-3, 1000, seed=0, strategy=strategy)
+        # Adam (eps 1e-8) turns the rounding noise of a near-zero gradient into a +-lr step,
+        # so two summation orders can differ by 2 lr in a few elements; eps 1e-3 keeps real
+        # gradients' steps and silences the rounding noise
+        for opt in (o for group in trainer.groups for o in group[3:]):
+            if isinstance(opt, tf.keras.optimizers.Adam):
+                opt.epsilon = 1e-3
         data = iter(trainer.model_inputs(dpig_dataset(sys.argv[1], "DF", 2, shuffle=False,
                                                     height=128, width=64)))
         losses = [trainer.train_step(data) for _ in range(2)]
         for gi, (mode, g, d, _, _) in enumerate(trainer.groups):
             for i, v in enumerate(g + d):
-                # Adam turns the rounding noise of a zero gradient (a conv bias followed by
-                # batch norm) into +-lr steps: such variables differ between any two runs
-                if mode == "wgan" or v.shape.rank > 1 or i < len(g):
-                    out[f"{number}/{name}/{gi}/{i}"] = v.numpy()
+                out[f"{number}/{name}/{gi}/{i}"] = v.numpy()
         out[f"{number}/{name}/loss"] = np.array([losses[-1][k] for k in sorted(losses[-1])])
 np.savez(sys.argv[2], **out)
 """
@@ -387,8 +390,9 @@ np.savez(sys.argv[2], **out)
 def test_two_replicas_make_the_update_of_one_device(records, tmp_path):
     """MirroredStrategy on two logical CPUs against one device, global batch 2: model 101
     (DCGAN critic with batch statistics, synchronised across replicas) and 103 (WGAN with
-    clipping, mapping-net noise drawn for the global batch) end with the same weights
-    (101's critic biases, whose gradient is zero but for rounding, left out) and losses."""
+    clipping, mapping-net noise drawn for the global batch) end with the same weights, every
+    variable to 5e-6, and losses (measured: 6e-7 apart; unsynchronised batch statistics put
+    140,000 of 425,000 weights of 101 more than 1e-5 apart)."""
     proc = subprocess.run([sys.executable, "-c", MIRRORED, records[0], str(tmp_path / "o.npz")],
                           capture_output=True, text=True,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
@@ -398,8 +402,8 @@ def test_two_replicas_make_the_update_of_one_device(records, tmp_path):
         keys = [k for k in out if k.startswith(f"{number}/one/") and not k.endswith("loss")]
         assert len(keys) > 10
         for k in keys:
-            np.testing.assert_allclose(out[k.replace("/one/", "/two/")], out[k], atol=2e-4,
-                                       rtol=1e-4, err_msg=k)
+            np.testing.assert_allclose(out[k.replace("/one/", "/two/")], out[k], atol=5e-6,
+                                       rtol=0, err_msg=k)
         np.testing.assert_allclose(out[f"{number}/two/loss"], out[f"{number}/one/loss"],
                                    rtol=1e-4, atol=1e-6)
 
@@ -420,8 +424,8 @@ def _free_ports(n):
 def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_path, number):
     """main.py under MultiWorkerMirroredStrategy, two worker processes on 127.0.0.1 sharing
     the model dir (only the chief writes there) against one process, global batch 2, 2 steps:
-    the same checkpoint (103 to float rounding; 101's critic conv biases, whose gradient is
-    zero but for rounding, left out as in the mirrored test)."""
+    the same checkpoint (103 to float rounding; 101 but for Adam's sign steps on near-zero
+    gradients in a few elements)."""
     data_dir, dataset = os.path.split(records[0])
     base = [sys.executable, str(ROOT / "run_scripts" / "main.py"), f"--data_dir={data_dir}",
             f"--dataset={dataset}", f"--model={number}", "--img_H=128", "--img_W=64",
@@ -451,10 +455,15 @@ def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_pat
     one = _checkpoint_values(str(tmp_path / "one" / "model.ckpt-1"))
     cluster = _checkpoint_values(str(tmp_path / "cluster" / "model.ckpt-1"))
     assert one.keys() == cluster.keys()
-    critic_biases = {f"Discriminator/v{i:04d}/.ATTRIBUTES/VARIABLE_VALUE" for i in (3, 5, 7)}
+    # 101: Adam turns the rounding noise of near-zero gradients (e.g. conv biases before
+    # batch norm) into +-lr steps, so a few elements may differ by up to 2 lr per step
+    # (on two logical devices: 0.03% of the weights; 21% without synchronised batch stats)
+    lr, steps = 8e-5, 2
+    off = total = 0
     for k in one:
-        if number == 101 and (k in critic_biases or k.startswith("d_opt")):
-            continue
-        np.testing.assert_allclose(cluster[k], one[k], atol=2e-4 if number == 101 else 1e-6,
-                                   err_msg=k)
+        np.testing.assert_allclose(cluster[k], one[k], rtol=0, err_msg=k,
+                                   atol=2 * lr * steps + 1e-5 if number == 101 else 1e-6)
+        off += int(np.sum(np.abs(cluster[k] - one[k]) > 1e-5))
+        total += one[k].size
+    assert off <= 0.002 * total, f"{off} of {total} values differ by more than 1e-5"
     assert sorted(os.listdir(tmp_path)) == ["cluster", "one"]  # worker 1 wrote no folder
