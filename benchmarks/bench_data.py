@@ -6,8 +6,8 @@ JPEG-decoding ceiling, on synthetic people.
 
 Writes a DeepFashion-like (256x256) and a Market-like (128x64) raw layout with
 ``tfposegen.data.synthetic_persons`` into a temporary folder, converts the train split
-(flipped + plain folders) with ``tfposegen.data.dpig_convert`` once per worker count, then
-times ``tfposegen.data.dpig_pipeline.dpig_dataset`` (one pass, batch 8, no shuffling, best
+(flipped + plain folders) with ``tfposegen.models.dpig.convert`` once per worker count, then
+times ``tfposegen.models.dpig.pipeline.dpig_dataset`` (one pass, batch 8, no shuffling, best
 of ``--passes`` after a warm-up pass; with the pose heat-maps built in the pipeline and
 without them) and, as the ceiling in the same process, a ``tf.data``
 pass that only decodes the two JPEGs of every pair (``tf.io.decode_jpeg`` on the files'
@@ -29,9 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf
 
-from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
-from tfposegen.data.dpig_pipeline import dpig_dataset
+from tfposegen.models.dpig import convert as C
+from tfposegen.models.dpig.pipeline import dpig_dataset
 
 LAYOUTS = {"DF": (S.write_df_layout, C.plan_df, (256, 256)),
            "Market": (S.write_market_layout, C.plan_market, (128, 64))}

@@ -4,7 +4,8 @@
                                    [--no_components] [--data DIR]
 
 Runs ``DGPProjector`` (batch 1, float32, random weights: speed does not depend on them) on
-one sample pair (``/work/shared/data/dgp/model_1`` when present, else a procedural pair) at
+one sample pair (``../shared/data/dgp/model_1`` beside the repository when present, else a
+procedural pair) at
 each resolution (32: ``tiny_32``, 256: ``config_f_256``, 512: ``dgp_512``) and prints, as
 markdown tables:
 
@@ -45,16 +46,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import tensorflow as tf
 
-from tfposegen.dgp import losses
-from tfposegen.dgp.inputs import prepare_pair, read_pair
-from tfposegen.dgp.project import PHASES, DGPProjector
-from tfposegen.nets.perceptual import AttributeFeatures, VGG16Features
-from tfposegen.nets.stylegan2 import build_dgp_networks
+from tfposegen.models.dgp import losses
+from tfposegen.models.dgp.inputs import prepare_pair, read_pair
+from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
+from tfposegen.models.dgp.presets import build_dgp_networks
+from tfposegen.models.dgp.project import PHASES, DGPProjector
 
 HERE = pathlib.Path(__file__).resolve().parent
 PRESETS = {32: "tiny_32", 256: "config_f_256", 512: "dgp_512"}
 DEFAULT_STEPS = {256: 6, 512: 4}
-DATA = "/work/shared/data/dgp/model_1"
+# The DGP sample in the shared folder beside the repository, when there is one.
+DATA = str(HERE.parent.parent / "shared" / "data" / "dgp" / "model_1")
 DGP_STEPS = {"projection": 10, "semantic_search": 1000, "pattern_search": 1500}
 # NVlabs stylegan2-ada-pytorch, reference ops, 2 threads, this machine, 512x512 (DESIGN.md).
 TORCH_G_512 = {"forward": 1.65, "forward+backward": 4.0}

@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf
 
-from tfposegen.nets.stylegan2 import SynthesisNetwork
+from tfposegen.models.stylegan2 import SynthesisNetwork
 
 
 def matmul_peak(n=4096, reps=5):

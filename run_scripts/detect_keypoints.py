@@ -93,21 +93,21 @@ def output_format(output, fmt):
 
 def write(entries, scores, output, fmt):
     """Write keypoints in ``fmt``; returns the written paths."""
-    from tfposegen.pose import keypoints as K
+    from tfposegen.pose import formats as F
 
     folder = output if fmt == "json" else os.path.dirname(output)
     if folder:
         os.makedirs(folder, exist_ok=True)
     if fmt == "csv":
-        K.write_keypoint_csv(output, entries)
+        F.write_keypoint_csv(output, entries)
     elif fmt == "rcv":
-        K.write_rcv_pickle(output, entries)
+        F.write_rcv_pickle(output, entries)
     elif fmt == "json":
-        return K.write_openpose_json(output, entries, scores)
+        return F.write_openpose_json(output, entries, scores)
     else:
         head, base = os.path.split(output)
         subsets = os.path.join(head, base.replace("all_peaks", "subsets"))
-        K.write_openpose_pickles(output, subsets, entries, scores)
+        F.write_openpose_pickles(output, subsets, entries, scores)
         return [output, subsets]
     return [output]
 

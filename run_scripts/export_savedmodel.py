@@ -12,13 +12,14 @@
         --model_base_path=$PWD/exported/dgp
 
 DGP: ``--network`` is a DGP network file (an ``(E, D, Gs)`` pickle or a folder converted by
-``tfposegen.convert``); signatures ``dgp_encode``, ``dgp_synthesize``, ``dgp_generate`` and
+``run_scripts/dgp/convert_weights.py``); signatures ``dgp_encode``, ``dgp_synthesize``,
+``dgp_generate`` and
 their ``_float`` variants. DPIG (``--dpig_dataset``): the networks of the test models (1002
 for DF, 13 for Market) restored with main.py's ``--pretrained_*`` flags (a checkpoint
 prefix or a training folder, of this library or the released TF1 models); signatures
 ``dpig_pose_transfer`` (+ ``_float``) and, when the app and pose sampler checkpoints are
-given, ``dpig_sample`` and ``dpig_sample_in_pose``. All are listed in
-``tfposegen.export.savedmodel``.
+given, ``dpig_sample`` and ``dpig_sample_in_pose``. Each system lists its signatures in
+``tfposegen.models.<system>.export``.
 """
 
 import os
@@ -49,11 +50,10 @@ flags.mark_flag_as_required("export_dir")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    from tfposegen.export import savedmodel
-
     try:
         if FLAGS.dpig_dataset:
-            from tfposegen.dpig.inference import restore_test_networks
+            from tfposegen.models.dpig.export import export_dpig
+            from tfposegen.models.dpig.inference import restore_test_networks
 
             default = (256, 256) if FLAGS.dpig_dataset == "DF" else (128, 64)
             h, w = FLAGS.img_H or default[0], FLAGS.img_W or default[1]
@@ -63,14 +63,14 @@ def main(argv):
             nets, dataset = restore_test_networks(FLAGS.dpig_dataset, h, w, paths,
                                                   FLAGS.conv_hidden_num, FLAGS.z_num,
                                                   FLAGS.fc_hidden)  # RestoreError: ValueError
-            path = savedmodel.export_dpig(nets, dataset, h, w, FLAGS.export_dir, FLAGS.version)
+            path = export_dpig(nets, dataset, h, w, FLAGS.export_dir, FLAGS.version)
         else:
             if not os.path.exists(FLAGS.network):
                 raise ValueError(f"{FLAGS.network}: --network not found")
-            from tfposegen.convert import load_networks
+            from tfposegen.models.dgp.dnnlib import load_networks
+            from tfposegen.models.dgp.export import export_dgp
 
-            path = savedmodel.export_dgp(load_networks(FLAGS.network), FLAGS.export_dir,
-                                         FLAGS.version)
+            path = export_dgp(load_networks(FLAGS.network), FLAGS.export_dir, FLAGS.version)
     except (ValueError, FileExistsError) as e:  # incl. Conversion-, DnnlibPickle-, RestoreError
         print(f"export_savedmodel.py: error: {e}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ def dgp_networks(preset="tiny_32", seed=0, noise_strength=0.3):
     """
     import keras
 
-    from tfposegen.nets.stylegan2 import build_dgp_networks
+    from tfposegen.models.dgp.presets import build_dgp_networks
 
     keras.utils.set_random_seed(seed)
     E, D, G = build_dgp_networks(preset)

@@ -8,15 +8,15 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from test_cloth_parse import draw_tshirt, iou
 
-from tfposegen.dgp import masks
-from tfposegen.dgp.coarse_align import (
+from tfposegen.models.dgp import masks
+from tfposegen.models.dgp.coarse_align import (
     CoarseAlignError,
     body_anchors,
     coarse_align,
     fit_tps,
     warp_tps,
 )
-from tfposegen.dgp.metrics import garment_region
+from tfposegen.models.dgp.metrics import garment_region
 from tfposegen.parsing.cloth import cloth_parse
 
 DGP_DATA = SHARED / "data" / "dgp"

@@ -8,23 +8,24 @@ import numpy as np
 import pytest
 from conftest import DATA
 
-from tfposegen.convert.dnnlib import (
-    ConversionError,
-    load_dnnlib_pickle,
-    load_networks,
-    save_dnnlib_pickle,
-    save_networks,
-)
 from tfposegen.convert.dnnlib_pickle import (
     DnnlibPickleError,
     NetworkStub,
     read_dnnlib_pickle,
     write_dnnlib_pickle,
 )
-from tfposegen.nets.encoder import Encoder, idinvert_layout
-from tfposegen.nets.stylegan2 import build_stylegan2
+from tfposegen.models.dgp.dnnlib import (
+    ConversionError,
+    load_dnnlib_pickle,
+    load_networks,
+    save_dnnlib_pickle,
+    save_networks,
+)
+from tfposegen.models.dgp.encoder import Encoder, idinvert_layout
+from tfposegen.models.stylegan2 import build_stylegan2
 
 REF = DATA / "stylegan2_ref_skip_resnet_32.pkl"
+CLI = DATA.parents[1] / "run_scripts" / "dgp" / "convert_weights.py"
 
 
 def randomize(model, rng):
@@ -94,8 +95,8 @@ def test_converted_folder_reloads_without_pickle(dgp_tiny, tmp_path):
 
 def test_cli_converts_official_layout(tmp_path):
     out = tmp_path / "conv"
-    r = subprocess.run([sys.executable, "-m", "tfposegen.convert", "dnnlib", "--input", str(REF),
-                        "--output", str(out)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, str(CLI), "dnnlib", "--input", str(REF), "--output",
+                        str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Gs " in r.stdout and (out / "G.weights.h5").exists()
     ref = np.load(str(REF).replace(".pkl", ".npz"))
@@ -106,7 +107,7 @@ def test_cli_converts_official_layout(tmp_path):
 def test_cli_reports_bad_file(tmp_path):
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a pickle")
-    r = subprocess.run([sys.executable, "-m", "tfposegen.convert", "dnnlib", "--input", str(bad),
+    r = subprocess.run([sys.executable, str(CLI), "dnnlib", "--input", str(bad),
                         "--output", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2
     assert "bad.pkl" in r.stderr and "Traceback" not in r.stderr

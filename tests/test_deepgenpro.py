@@ -1,4 +1,4 @@
-"""run_scripts/deepGenPro.py end to end: original flags, outputs, losses, bad input."""
+"""run_scripts/dgp/deepGenPro.py end to end: original flags, outputs, losses, bad input."""
 
 import json
 import pathlib
@@ -12,7 +12,7 @@ from conftest import SHARED
 from dgp_helpers import dgp_networks, make_pair
 from PIL import Image
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "deepGenPro.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "dgp" / "deepGenPro.py"
 MODEL_1 = SHARED / "data" / "dgp" / "model_1"
 PNGS = ["rough_alignment.png", "outputs_encoder.png", "outputs_projection.png",
         "outputs_semantic_search.png", "outputs_pattern_search.png", "residual_parse.png",
@@ -30,8 +30,8 @@ def weights(tmp_path_factory):
     """A tiny (E, D, Gs) pickle and Keras-2 VGG16 weights, all random."""
     import keras
 
-    from tfposegen.convert import save_dnnlib_pickle
     from tfposegen.convert.keras_h5 import write_keras2_h5
+    from tfposegen.models.dgp.dnnlib import save_dnnlib_pickle
 
     folder = tmp_path_factory.mktemp("weights")
     E, D, G = dgp_networks()

@@ -1,4 +1,4 @@
-"""The bundled demo: garment-region PSNR, the demo weights, and run_scripts/dgp_demo.py."""
+"""The bundled demo: garment-region PSNR, the demo weights, and run_scripts/dgp/dgp_demo.py."""
 
 import json
 import pathlib
@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from tfposegen.dgp.metrics import garment_region, masked_psnr
+from tfposegen.metrics.image import masked_psnr
+from tfposegen.models.dgp.metrics import garment_region
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEMO_PKL = ROOT / "pretrained" / "demo" / "dgp_demo_64.pkl"
@@ -40,7 +41,7 @@ def test_garment_region_is_body_and_sleeves_resized_nearest():
 
 @pytest.fixture(scope="module")
 def demo_networks():
-    from tfposegen.convert import load_networks
+    from tfposegen.models.dgp.dnnlib import load_networks
 
     return load_networks(str(DEMO_PKL))
 
@@ -75,7 +76,7 @@ def test_readme_demo_runs_and_keeps_the_garment(tmp_path):
     the projection is closer to the coarse alignment in the garment than the encoder."""
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "run_scripts" / "dgp_demo.py"), f"--output_dir={out}",
+        [sys.executable, str(ROOT / "run_scripts" / "dgp" / "dgp_demo.py"), f"--output_dir={out}",
          "--projection_steps=10", "--semantic_steps=5", "--pattern_steps=5",
          "--nosave_video"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -90,7 +91,7 @@ def test_readme_demo_runs_and_keeps_the_garment(tmp_path):
 
 
 def test_generate_images_samples_the_demo_generator(tmp_path):
-    script = str(ROOT / "run_scripts" / "generate_images.py")
+    script = str(ROOT / "run_scripts" / "stylegan2" / "generate_images.py")
     proc = subprocess.run([sys.executable, script, f"--outdir={tmp_path}", "--seeds=0-2"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

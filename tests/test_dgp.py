@@ -12,10 +12,10 @@ from dgp_helpers import dgp_networks, make_pair
 from PIL import Image, ImageChops, ImageFilter
 from scipy import ndimage
 
-from tfposegen.dgp import losses, masks
-from tfposegen.dgp.inputs import DGPInputError, prepare_pair, read_pair
-from tfposegen.dgp.project import DGPProjector
-from tfposegen.dgp.run import STATE_DIR, DGPStateError, run_dgp
+from tfposegen.models.dgp import losses, masks
+from tfposegen.models.dgp.inputs import DGPInputError, prepare_pair, read_pair
+from tfposegen.models.dgp.project import DGPProjector
+from tfposegen.models.dgp.run import STATE_DIR, DGPStateError, run_dgp
 
 DGP_DATA = SHARED / "data" / "dgp"
 SAMPLES = [("model_1", "cloth_1"), ("model_2", "cloth_2")]
@@ -202,7 +202,7 @@ def test_pattern_search_changes_only_noise_and_search_uses_projection_image(tiny
 
 
 def test_projector_rejects_mismatched_encoder(tiny, pair_inputs):
-    from tfposegen.nets.encoder import Encoder, idinvert_layout
+    from tfposegen.models.dgp.encoder import Encoder, idinvert_layout
 
     E, D, G = tiny
     other = Encoder(**idinvert_layout(32, filters=8, filters_max=16, num_ws=4, w_dim=64))
@@ -272,7 +272,7 @@ def test_bad_inputs_name_the_file(tmp_path, break_it, match):
 
 def test_full_size_graph_runs_one_step_of_each_phase_with_xla(tmp_path):
     """DGP's 512 px networks (random weights) with VGG16 and ResNet101: one XLA step each."""
-    from tfposegen.nets.perceptual import AttributeFeatures, VGG16Features
+    from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
 
     cloth_dir, model_dir = ((f"{DGP_DATA}/model_1/cloth_1", f"{DGP_DATA}/model_1/model_info")
                             if DGP_DATA.is_dir() else make_pair(tmp_path, size=422))

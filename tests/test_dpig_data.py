@@ -13,14 +13,15 @@ import tensorflow as tf
 from PIL import Image
 from scipy import ndimage
 
-from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
-from tfposegen.data.dpig_pipeline import dpig_dataset
-from tfposegen.ops import pose as P
+from tfposegen.models.dpig import convert as C
+from tfposegen.models.dpig.pipeline import dpig_dataset
+from tfposegen.pose import formats as F
+from tfposegen.pose import maps as P
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-# dpig.md 5.2, written out independently of tfposegen.data.dpig_records:
+# the schema of datasets/convert_DF.py, written out independently of tfposegen.models.dpig.records:
 # key -> (value list kind, number of values or None for variable), for DF at 256x256.
 DF_TABLE = {
     "image_name": ("bytes_list", 1), "image_raw": ("bytes_list", 1), "id": ("int64_list", 1),
@@ -310,9 +311,9 @@ def test_csv_and_openpose_json_ingest(df_root, tmp_path):
         np.testing.assert_array_equal(rcv, P.keypoints_to_rcv_np(truth[name]))
         assert _values(ex, "pose_subs_0") == []
     S.write_openpose_json(str(tmp_path / "json"), truth)
-    poses = C.load_openpose_json(str(tmp_path / "json"))
+    poses = F.load_openpose_json(str(tmp_path / "json"))
     name = sorted(truth)[2]
-    np.testing.assert_array_equal(C._lookup(poses, name).rcv, P.keypoints_to_rcv_np(truth[name]))
+    np.testing.assert_array_equal(F.lookup(poses, name).rcv, P.keypoints_to_rcv_np(truth[name]))
 
 
 def test_keypoints_outside_image_are_counted(df_root, tmp_path):
@@ -365,9 +366,9 @@ def test_bad_input_messages_name_the_path(df_root, tmp_path):
         C.plan_df(str(tmp_path), "test")
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("name:keypoints_y:keypoints_x\nx.jpg: [1, 2]\n")
-    with pytest.raises(C.ConvertError, match=f"{bad_csv}:2"):
-        C.load_keypoint_csv(str(bad_csv))
-    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "convert_DF.py"),
+    with pytest.raises(F.PoseFileError, match=f"{bad_csv}:2"):
+        F.load_keypoint_csv(str(bad_csv))
+    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "convert_DF.py"),
                            str(tmp_path / "none"), "test"], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 2

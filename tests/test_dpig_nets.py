@@ -1,7 +1,9 @@
-"""DPIG networks (tfposegen.nets.dpig) and the TF1 checkpoint loader (convert.tf1_checkpoint).
+"""DPIG networks (tfposegen.models.dpig.networks) and the TF1 checkpoint loader
+(convert.tf1_checkpoint).
 
 Full-size networks are only built, with deferred variables (no weights allocated), to check
-parameter counts and TF1 names against reference/dpig.md sections 3.10 and 9; everything that
+parameter counts and TF1 names against the original TF1 graph (counted and listed from its
+models.py); everything that
 runs uses tiny configurations of the same code.
 """
 
@@ -13,9 +15,9 @@ import pytest
 import tensorflow as tf
 
 from tfposegen.convert.tf1_checkpoint import TF1CheckpointError, load_tf1_checkpoint
-from tfposegen.nets import dpig
+from tfposegen.models.dpig import networks as dpig
 
-# reference/dpig.md 3.10: trainable (and non-trainable) parameters of the full-size networks.
+# The original's trainable (and non-trainable) parameters of the full-size networks.
 DF_COUNTS = {
     "encoder": 58_140_832, "encoder_roi48": 58_140_832, "generator": 82_088_387,
     "critic": 4_324_737, "pose_ae": 4_291_670, "app_mapping": 2_331_360,
@@ -79,7 +81,7 @@ def _fcs(first, last):
 
 
 def test_tf1_names_and_shapes_full_size():
-    """Names in TF1 creation order and shapes of reference/dpig.md section 9."""
+    """Names in TF1 creation order and shapes of the original's TF1 checkpoints."""
     with deferred_full_size("df") as nets:
         shapes = {k: {n: tuple(v.shape) for n, v in m.tf1_variables()} for k, m in nets.items()}
         names = {k: [n for n, _ in m.tf1_variables()] for k, m in nets.items()}

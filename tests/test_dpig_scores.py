@@ -1,4 +1,5 @@
-"""DPIG scores (tfposegen.dpig.scores, run_scripts/score.py, score_mask.py): skimage's SSIM
+"""DPIG scores (tfposegen.models.dpig.scores, tfposegen.metrics.image,
+run_scripts/dpig/score.py, score_mask.py): skimage's SSIM
 and PSNR reproduced, pairing by sample index, the target mask by default."""
 
 import json
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfposegen.dpig import scores
+from tfposegen.metrics import image as image_metrics
+from tfposegen.models.dpig import scores
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "reference"))
@@ -27,8 +29,8 @@ def test_scores_equal_skimage(k):
     got = scores.pair_scores(gen, ref)
     assert got["ssim"] == pytest.approx(want["ssim_gray"], abs=1e-9)
     assert got["psnr"] == pytest.approx(want["psnr_gray"], abs=1e-9)
-    assert scores.ssim_color(gen, ref) == pytest.approx(want["ssim_color"], abs=1e-9)
-    assert scores.psnr(ref, gen, 255.0) == pytest.approx(want["psnr_color"], abs=1e-9)
+    assert image_metrics.ssim_color(gen, ref) == pytest.approx(want["ssim_color"], abs=1e-9)
+    assert image_metrics.psnr(ref, gen, 255.0) == pytest.approx(want["psnr_color"], abs=1e-9)
 
 
 def _ssim_reference(a, b, data_range):
@@ -56,8 +58,8 @@ def test_ssim_matches_reference_formula(rng):
     ga, gb = a @ np.array([0.2125, 0.7154, 0.0721]) / 255, b @ np.array(
         [0.2125, 0.7154, 0.0721]) / 255
     ref = _ssim_reference(ga, gb, gb.max() - gb.min())
-    assert abs(scores.ssim_gray(a, b) - ref) < 1e-10
-    assert scores.ssim(ga, ga, 1.0) == pytest.approx(1.0)
+    assert abs(image_metrics.ssim_gray(a, b) - ref) < 1e-10
+    assert image_metrics.ssim(ga, ga, 1.0) == pytest.approx(1.0)
 
 
 
@@ -68,7 +70,7 @@ def _write(path, array):
 
 
 def _score(script, folder, *extra):
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / script), "1", "0",
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / script), "1", "0",
                         str(folder.parent), folder.name, *extra], capture_output=True,
                        text=True)
     values = dict(line.split(": ") for line in r.stdout.splitlines() if "_G_x_" in line)

@@ -1,4 +1,5 @@
-"""DPIG training / testing (tfposegen.dpig, run_scripts/main.py) on tiny synthetic records."""
+"""DPIG training / testing (tfposegen.models.dpig, run_scripts/dpig/main.py) on tiny synthetic
+records."""
 
 import json
 import os
@@ -12,17 +13,19 @@ import tensorflow as tf
 from PIL import Image
 from scipy.ndimage import label as ndimage_label
 
-from tfposegen.data import dpig_convert as C
 from tfposegen.data import synthetic_persons as S
-from tfposegen.data.dpig_pipeline import dpig_dataset
-from tfposegen.dpig import interpolate as I
-from tfposegen.dpig import models as M
-from tfposegen.dpig import scores
-from tfposegen.dpig import test as T
-from tfposegen.dpig import train as TR
-from tfposegen.ops.pose import normalize_rcv, pose_heatmap
+from tfposegen.metrics import image as image_metrics
+from tfposegen.models.dpig import convert as C
+from tfposegen.models.dpig import interpolate as I
+from tfposegen.models.dpig import models as M
+from tfposegen.models.dpig import scores
+from tfposegen.models.dpig import test as T
+from tfposegen.models.dpig import train as TR
+from tfposegen.models.dpig.pipeline import dpig_dataset
+from tfposegen.pose.maps import normalize_rcv, pose_heatmap
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+MAIN = ROOT / "run_scripts" / "dpig" / "main.py"
 SHARED = ROOT.parent / "shared"
 H, W = 128, 64  # smallest size the DCGAN critic takes
 TINY = dict(hidden=8, z_num=8, fc_hidden=32, critic_dim=8)
@@ -83,7 +86,7 @@ def _recon_scores(trainer, batch):
     x = TR.to_uint8(batch["x"])
     masks = (np.asarray(batch["mask"])[..., 0] * 255).astype(np.uint8)
     l1 = float(np.abs(G.astype(float) - x).mean()) / 255
-    return (l1, float(np.mean([scores.ssim_gray(g, r) for g, r in zip(G, x)])),
+    return (l1, float(np.mean([image_metrics.ssim_gray(g, r) for g, r in zip(G, x)])),
             float(np.mean([scores.pair_scores(g, r, m)["ssim"] for g, r, m in zip(G, x, masks)])))
 
 
@@ -136,7 +139,7 @@ def test_restore_chain_and_tests_write_folders(records, tmp_path):
 
 
 def test_main_flags_match_config_and_errors(tmp_path):
-    sys.path.insert(0, str(ROOT / "run_scripts"))
+    sys.path.insert(0, str(ROOT / "run_scripts" / "dpig"))
     import main as dpig_main
 
     cfg = vars(dpig_main.build_parser().parse_known_args([])[0])
@@ -153,7 +156,7 @@ def test_main_flags_match_config_and_errors(tmp_path):
     assert {k: cfg[k] for k in expected} == expected
     assert dpig_main.str2bool("TRUE") and not dpig_main.str2bool("yes")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    base = [sys.executable, str(ROOT / "run_scripts" / "main.py"), f"--log_dir={tmp_path}",
+    base = [sys.executable, str(MAIN), f"--log_dir={tmp_path}",
             f"--data_dir={tmp_path}"]
     r = subprocess.run(base + ["--dataset=none", "--model=101"], capture_output=True,
                        text=True, env=env)
@@ -174,7 +177,7 @@ def test_resume_in_new_process_is_bit_identical(records, tmp_path):
     """main.py to step 4 in one process equals main.py to step 2, then resumed to 4 in a
     second process: networks, both optimisers' slots and the step, bit for bit."""
     data_dir, dataset = os.path.split(records[0])
-    base = [sys.executable, str(ROOT / "run_scripts" / "main.py"), f"--data_dir={data_dir}",
+    base = [sys.executable, str(MAIN), f"--data_dir={data_dir}",
             f"--dataset={dataset}", "--model=101", "--img_H=128", "--img_W=64",
             "--batch_size=2", "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8",
             "--log_step=100", "--deterministic=true", f"--log_dir={tmp_path}"]
@@ -242,7 +245,8 @@ def test_run_scripts_synthetic_train_then_test(tmp_path, dataset):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DPIG_SYNTHETIC="1",
                LOG_DIR=str(tmp_path / "logs"), DATA_DIR=str(tmp_path / "data"))
     for stage in ("train", "test"):
-        r = subprocess.run(["bash", str(ROOT / "run_scripts" / f"run_{dataset}_{stage}.sh")],
+        script = ROOT / "run_scripts" / "dpig" / f"run_{dataset}_{stage}.sh"
+        r = subprocess.run(["bash", str(script)],
                            capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr[-3000:]
     logs = tmp_path / "logs"
@@ -307,7 +311,7 @@ def test_pose_transfer_script_equals_the_models(records, tmp_path):
     for name, rcv in (("me.png", batch["pose_rcv"][0]), ("pose.png", batch["pose_rcv_target"][0])):
         ys, xs = kp(np.asarray(rcv))
         (tmp_path / f"{name}.csv").write_text(f"name:keypoints_y:keypoints_x\n{name}: {ys}: {xs}\n")
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={tmp_path / 'me.png'}",
                         f"--photo_keypoints={tmp_path / 'me.png.csv'}",
                         f"--target={tmp_path / 'pose.png.csv'}", f"--pretrained_path={prefix}",
@@ -322,7 +326,7 @@ def test_pose_transfer_script_equals_the_models(records, tmp_path):
     got = np.asarray(Image.open(tmp_path / "out.png"))
     assert np.mean(np.abs(got.astype(int) - want)) < 0.5
     assert (tmp_path / "out_strip.png").exists()
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={tmp_path / 'me.png'}", f"--target={tmp_path / 'nowhere.csv'}",
                         f"--photo_keypoints={tmp_path / 'me.png.csv'}",
                         f"--pretrained_path={prefix}", f"--output={tmp_path / 'o.png'}"],
@@ -336,7 +340,7 @@ def test_pose_transfer_script_on_two_photos(tmp_path):
     if not dgp.is_dir():
         pytest.skip(f"{dgp} not present")
     _, prefix = _tiny_101_checkpoint(tmp_path)
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "pose_transfer.py"),
+    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={dgp / 'model_1' / 'model_info' / 'model_img.png'}",
                         f"--target={dgp / 'model_2' / 'model_info' / 'model_img.png'}",
                         f"--pretrained_path={prefix}", f"--img_H={H}", f"--img_W={W}",
@@ -359,9 +363,9 @@ import numpy as np, tensorflow as tf
 tf.config.experimental.enable_op_determinism()
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from tfposegen.data.dpig_pipeline import dpig_dataset
-from tfposegen.dpig import models as M
-from tfposegen.dpig import train as TR
+from tfposegen.models.dpig.pipeline import dpig_dataset
+from tfposegen.models.dpig import models as M
+from tfposegen.models.dpig import train as TR
 out = {}
 for number in (101, 103):
     for name, strategy in (("one", tf.distribute.get_strategy()),
@@ -431,7 +435,7 @@ def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_pat
     the same checkpoint (103 to float rounding; 101 but for Adam's sign steps on near-zero
     gradients in a few elements)."""
     data_dir, dataset = os.path.split(records[0])
-    base = [sys.executable, str(ROOT / "run_scripts" / "main.py"), f"--data_dir={data_dir}",
+    base = [sys.executable, str(MAIN), f"--data_dir={data_dir}",
             f"--dataset={dataset}", f"--model={number}", "--img_H=128", "--img_W=64",
             "--batch_size=2", "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8",
             "--fc_hidden=32", "--log_step=100", "--max_step=2", "--deterministic=true",

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from tfposegen.convert import save_dnnlib_pickle
-from tfposegen.nets.stylegan2 import build_dgp_networks
+from tfposegen.models.dgp.dnnlib import save_dnnlib_pickle
+from tfposegen.models.dgp.presets import build_dgp_networks
 from tfposegen.utils.files import to_uint8
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -133,10 +133,10 @@ def test_dpig_signatures_round_trip_in_a_fresh_process(tmp_path, dataset):
     sampling is the same per seed whatever the batch; bad inputs are rejected."""
     import tensorflow as tf
 
-    from tfposegen.data import dpig_convert as C
     from tfposegen.data import synthetic_persons as S
-    from tfposegen.data.dpig_pipeline import dpig_dataset
-    from tfposegen.dpig import models as M
+    from tfposegen.models.dpig import convert as C
+    from tfposegen.models.dpig import models as M
+    from tfposegen.models.dpig.pipeline import dpig_dataset
     from tfposegen.train.common import model_variables
 
     h, w = 128, 64

@@ -84,7 +84,8 @@ def test_errors_name_the_file(tmp_path):
     write_image_records(_images(2, 8), tmp_path / "o3", "x", 8)
     with pytest.raises(tf.errors.InvalidArgumentError, match="record shape"):
         next(iter(image_dataset(tmp_path / "o3", 1, 16, repeat=False)))
-    script = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "images_to_tfrecords.py"
+    script = (pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "stylegan2"
+              / "images_to_tfrecords.py")
     proc = subprocess.run([sys.executable, str(script),
                            f"--image_dir={tmp_path / 'img'}", f"--out_dir={tmp_path / 'o4'}"],
                           capture_output=True, text=True)

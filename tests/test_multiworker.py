@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-STYLEGAN2 = ROOT / "run_scripts" / "train_stylegan2.py"
-ENCODER = ROOT / "run_scripts" / "train_encoder.py"
+STYLEGAN2 = ROOT / "run_scripts" / "stylegan2" / "train_stylegan2.py"
+ENCODER = ROOT / "run_scripts" / "dgp" / "train_encoder.py"
 TIMEOUT = 240  # seconds for one group of processes (about 20 s each when idle)
 # the workers keep the default --jit_compile (which they must ignore: XLA has no CPU
 # collectives); the single process runs the same (non-XLA) code

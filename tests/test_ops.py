@@ -57,7 +57,8 @@ def test_resample_helpers_shapes_and_dc_gain():
 
 
 def ref_upsample_conv(x, w):
-    """reference/dgp_stylegan2.md 3.3: zero-insert to 2H-1, pad 2, correlate with the stored
+    """NVlabs/stylegan2 ``dnnlib/tflib/ops/upfirdn_2d.py``: zero-insert to 2H-1, pad 2, correlate
+    with the stored
     (unflipped) kernel, pad 1, FIR 4*K4 -> 2H."""
     n, h, wd, cin = x.shape
     z = np.zeros((n, 2 * h - 1, 2 * wd - 1, cin))

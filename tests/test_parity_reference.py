@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfposegen.convert import load_dnnlib_pickle
+from tfposegen.models.dgp.dnnlib import load_dnnlib_pickle
 
 DATA = pathlib.Path(__file__).parent / "data"
 CASES = [DATA / f"stylegan2_ref_{n}" for n in ("skip_resnet_32", "resnet_skip_16",

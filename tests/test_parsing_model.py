@@ -8,7 +8,7 @@ import pytest
 from conftest import SHARED
 from PIL import Image
 
-from tfposegen.dgp import inputs, masks
+from tfposegen.models.dgp import inputs, masks
 from tfposegen.parsing.model import model_parse, parse_from_keypoints, parse_iou
 from tfposegen.utils.files import write_png
 

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from tfposegen.convert import keras_h5
 from tfposegen.convert.keras_h5 import KerasH5Error, layer_weights, load_keras_h5
-from tfposegen.nets import perceptual
-from tfposegen.nets.perceptual import AttributeFeatures, VGG16Features
+from tfposegen.models.dgp import perceptual
+from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
 from tfposegen.ops.resize import legacy_bilinear_weights, resize_bilinear_legacy
 
 VGG_R = 40  # small VGG input; block4_conv3 is then 5 x 5 x 512
@@ -149,7 +149,7 @@ def test_vgg_h5_round_trip(vgg, vgg_file, rng):
     x = rng.uniform(0, 255, (1, VGG_R, VGG_R, 3)).astype(np.float32)
     np.testing.assert_array_equal(fresh(x).numpy(), vgg(x).numpy())
     # The convenience builder loads the same file, at a different resolution too.
-    bigger = keras_h5.vgg16_features_from_h5(vgg_file, resolution=48)
+    bigger = perceptual.vgg16_features_from_h5(vgg_file, resolution=48)
     assert all(np.array_equal(a, b) for a, b in zip(bigger.backbone.get_weights(),
                                                      vgg.backbone.get_weights()))
 

@@ -16,8 +16,8 @@ import pytest
 from conftest import SHARED
 from PIL import Image
 
-from tfposegen.data import dpig_convert as C
 from tfposegen.pose import blazepose as B
+from tfposegen.pose import formats as F
 from tfposegen.pose import keypoints as K
 from tfposegen.pose import model_files as M
 
@@ -118,32 +118,32 @@ def expected_rcv(kp, rounded):
 def test_csv_round_trip(tmp_path):
     entries, _ = sample_entries()
     path = tmp_path / "poses.csv"
-    K.write_keypoint_csv(path, entries)
-    read = C.load_poses(str(path))
+    F.write_keypoint_csv(path, entries)
+    read = F.load_poses(str(path))
     assert set(read) == set(entries)
     for name, kp in entries.items():
         np.testing.assert_allclose(read[name].rcv, expected_rcv(kp, True))
         assert read[name].integer
     with pytest.raises(ValueError, match="':'"):
-        K.write_keypoint_csv(tmp_path / "bad.csv", {"a:b.jpg": entries["a_01.jpg"]})
+        F.write_keypoint_csv(tmp_path / "bad.csv", {"a:b.jpg": entries["a_01.jpg"]})
 
 
 def test_openpose_json_round_trip(tmp_path):
     entries, scores = sample_entries()
-    paths = K.write_openpose_json(tmp_path / "json", entries, scores)
+    paths = F.write_openpose_json(tmp_path / "json", entries, scores)
     assert [os.path.basename(p) for p in paths] == ["a_01_keypoints.json",
                                                     "b_02_keypoints.json"]
-    read = C.load_poses(str(tmp_path / "json"))
+    read = F.load_poses(str(tmp_path / "json"))
     for name, kp in entries.items():
-        pose = C._lookup(read, name)
+        pose = F.lookup(read, name)
         np.testing.assert_allclose(pose.rcv, expected_rcv(kp, False), atol=1e-3)
 
 
 def test_rcv_pickle_round_trip(tmp_path):
     entries, _ = sample_entries()
     path = tmp_path / "train.pickle"
-    K.write_rcv_pickle(path, entries)
-    read = C.load_poses(str(path))
+    F.write_rcv_pickle(path, entries)
+    read = F.load_poses(str(path))
     for name, kp in entries.items():
         np.testing.assert_allclose(read[name].rcv, expected_rcv(kp, False), rtol=1e-6)
     with open(path, "rb") as f:
@@ -154,8 +154,8 @@ def test_rcv_pickle_round_trip(tmp_path):
 def test_openpose_pickles_round_trip(tmp_path, select):
     entries, scores = sample_entries()
     peaks = tmp_path / "all_peaks_dic_DeepFashion.p"
-    K.write_openpose_pickles(peaks, tmp_path / "subsets_dic_DeepFashion.p", entries, scores)
-    read = C.load_poses(str(peaks), select)
+    F.write_openpose_pickles(peaks, tmp_path / "subsets_dic_DeepFashion.p", entries, scores)
+    read = F.load_poses(str(peaks), select)
     for name, kp in entries.items():
         np.testing.assert_allclose(read[name].rcv, expected_rcv(kp, True))
     with open(tmp_path / "subsets_dic_DeepFashion.p", "rb") as f:
@@ -335,7 +335,7 @@ def test_script_writes_csv_and_fails_cleanly(model, tmp_path):
     done = subprocess.run([sys.executable, script, str(images), "--output", str(out)],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    poses = C.load_keypoint_csv(str(out))
+    poses = F.load_keypoint_csv(str(out))
     assert set(poses) == {"model_1.png", "model_2.png"}
     kp, _ = K.detect_keypoints(photo("model_2"), model)
     np.testing.assert_allclose(poses["model_2.png"].rcv[:, :2],

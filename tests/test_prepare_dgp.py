@@ -1,4 +1,4 @@
-"""run_scripts/prepare_dgp.py: a DGP sample folder from a model photo and a product photo."""
+"""run_scripts/dgp/prepare_dgp.py: a DGP sample folder from a model photo and a product photo."""
 
 import pathlib
 import subprocess
@@ -10,10 +10,10 @@ from PIL import Image
 from test_cloth_parse import draw_tshirt
 from test_coarse_align import draw_model
 
-from tfposegen.dgp import masks
-from tfposegen.dgp.inputs import prepare_pair, read_pair
+from tfposegen.models.dgp import masks
+from tfposegen.models.dgp.inputs import prepare_pair, read_pair
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "prepare_dgp.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "dgp" / "prepare_dgp.py"
 
 
 def _run(*args):
@@ -94,8 +94,8 @@ def test_bad_inputs_exit_2_naming_the_file(inputs, tmp_path):
     bad_parse = tmp_path / "bad_parse.png"
     Image.fromarray(np.full((200, 200), 7, np.uint8)).save(bad_parse)
     result = _run(*_flags(inputs, out, model_parse=bad_parse))
-    assert result.returncode == 2 and f"{bad_parse}: --model_parse has unexpected label values [7]" \
-        in result.stderr
+    want = f"{bad_parse}: --model_parse has unexpected label values [7]"
+    assert result.returncode == 2 and want in result.stderr
 
     small_parse = tmp_path / "small_parse.png"
     Image.fromarray(np.zeros((100, 100), np.uint8)).save(small_parse)

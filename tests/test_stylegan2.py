@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfposegen.nets.encoder import Encoder, idinvert_layout
-from tfposegen.nets.stylegan2 import Discriminator, Generator, build_stylegan2
+from tfposegen.models.dgp.encoder import Encoder, idinvert_layout
+from tfposegen.models.stylegan2 import Discriminator, Generator, build_stylegan2
 
 
 def n_values(pairs):
@@ -19,7 +19,8 @@ def dgp512():
 
 
 def test_dgp_512_variable_names_and_shapes(dgp512):
-    """reference/dgp_stylegan2.md 3.6 (TF1 layouts; const / noise are NHWC here)."""
+    """NVlabs/stylegan2 ``training/networks_stylegan2.py`` (TF1 layouts; const / noise are NHWC
+    here)."""
     G, D = dgp512
     syn = dict(G.synthesis.dnnlib_variables())
     assert len(syn) == 123 and n_values(syn.items()) == 28_874_359

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfposegen.data import synthetic
-from tfposegen.dgp import inputs, masks
+from tfposegen.models.dgp import inputs, masks
 
 ARRAYS = ("model_img", "model_parse", "cloth_img", "cloth_parse", "coarse_align")
 CLOTH_LABELS = {"tank": {0, 23, 32}, "short": {0, 23, 32, 64, 128}, "long": {0, 23, 32, 64, 128}}
@@ -193,7 +193,7 @@ def test_synthetic_training_records(tmp_path):
     from tfposegen.data.image_records import image_dataset
 
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "run_scripts", "images_to_tfrecords.py")
+                          "run_scripts", "stylegan2", "images_to_tfrecords.py")
     proc = subprocess.run([sys.executable, script, "--synthetic=3", "--synthetic_seed=5",
                            f"--out_dir={tmp_path}", "--resolution=32"],
                           capture_output=True, text=True)

@@ -10,11 +10,11 @@ import pytest
 import tensorflow as tf
 
 from tfposegen.data.image_records import write_image_records
-from tfposegen.nets.encoder import Encoder, idinvert_layout
-from tfposegen.nets.stylegan2 import build_stylegan2
-from tfposegen.train.encoder import EncoderTrainer
+from tfposegen.models.dgp.encoder import Encoder, idinvert_layout
+from tfposegen.models.dgp.train_encoder import EncoderTrainer
+from tfposegen.models.stylegan2 import build_stylegan2
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "train_encoder.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "dgp" / "train_encoder.py"
 
 
 def _setup(seed=0, lr=1e-4, vgg=None, perceptual_size=32):
@@ -29,7 +29,7 @@ def _setup(seed=0, lr=1e-4, vgg=None, perceptual_size=32):
 
 
 def test_loss_terms_and_decayed_learning_rate():
-    from tfposegen.nets.perceptual import VGG16Features
+    from tfposegen.models.dgp.perceptual import VGG16Features
 
     vgg = VGG16Features(64)
     G, t, reals = _setup(vgg=vgg, perceptual_size=64)
@@ -81,7 +81,7 @@ def test_resumed_training_is_identical(tmp_path):
 
 
 def test_script_writes_a_dgp_pickle(tmp_path):
-    from tfposegen.convert import load_dnnlib_pickle, save_dnnlib_pickle
+    from tfposegen.models.dgp.dnnlib import load_dnnlib_pickle, save_dnnlib_pickle
 
     G, t, reals = _setup()
     save_dnnlib_pickle(tmp_path / "gan.pkl", t.D, G, G=G)

@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 
 from tfposegen.data.image_records import image_dataset, write_image_records
-from tfposegen.nets.stylegan2 import build_stylegan2
-from tfposegen.train.stylegan2 import (
+from tfposegen.models.stylegan2 import build_stylegan2
+from tfposegen.models.stylegan2.train import (
     StyleGAN2Trainer,
     d_logistic_loss,
     ema_beta,
@@ -21,7 +21,8 @@ from tfposegen.train.stylegan2 import (
     r1_penalty,
 )
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "train_stylegan2.py"
+SCRIPT = (pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "stylegan2"
+          / "train_stylegan2.py")
 
 
 def test_logistic_losses():
@@ -114,7 +115,7 @@ def test_resumed_training_is_identical(records, tmp_path):
 
 
 def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
-    from tfposegen.convert import load_dnnlib_pickle
+    from tfposegen.models.dgp.dnnlib import load_dnnlib_pickle
 
     out = tmp_path / "run"
     proc = subprocess.run(
@@ -141,8 +142,8 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import json, numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from tfposegen.nets.stylegan2 import Discriminator, Generator
-from tfposegen.train.stylegan2 import StyleGAN2Trainer
+from tfposegen.models.stylegan2 import Discriminator, Generator
+from tfposegen.models.stylegan2.train import StyleGAN2Trainer
 reals = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
 out = {}
 for name, st in (("one", tf.distribute.get_strategy()),

@@ -36,10 +36,9 @@ def image_pairs():
 
 
 def main():
+    import skimage
     from skimage.color import rgb2gray
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-
-    import skimage
 
     out = {"skimage": skimage.__version__, "pairs": []}
     for gen, ref in image_pairs():

@@ -24,7 +24,6 @@ import os
 import h5py
 import numpy as np
 
-from tfposegen.nets.perceptual import AttributeFeatures, VGG16Features
 from tfposegen.utils.files import atomic_path
 
 # Keras 2's HDF5 object header limit for one attribute (bytes).
@@ -253,27 +252,3 @@ def write_keras2_h5(model, path, keras_version="2.2.5", backend="tensorflow"):
                 value = np.asarray(v.numpy() if hasattr(v, "numpy") else v)
                 group.create_dataset(name, data=value)
     return path
-
-
-def vgg16_features_from_h5(path, resolution=512, layer_name="block4_conv3"):
-    """Build ``VGG16Features`` and load a Keras-2 VGG16 no-top weights file (e.g. vgg.h5).
-
-    Returns:
-        ``VGG16Features``: [N, R, R, 3] in [0, 255] ->
-        [N, (R//8)**2 * 512].
-    """
-    model = VGG16Features(resolution, layer_name=layer_name)
-    load_keras_h5(model.backbone, path)
-    return model
-
-
-def attribute_features_from_h5(path, resolution=331):
-    """Build ``AttributeFeatures`` and load DGP's ``attributes_model_resnet101.h5``.
-
-    Returns:
-        ``AttributeFeatures``: [N, 331, 331, 3] in [0, 255] ->
-        [N, 2048].
-    """
-    model = AttributeFeatures(resolution)
-    load_keras_h5(model.backbone, path)
-    return model

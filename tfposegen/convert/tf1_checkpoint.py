@@ -2,7 +2,8 @@
 
 ``load_tf1_checkpoint(path, models)`` reads the checkpoint with ``tf.train.load_checkpoint``
 (no TF1 graph or session) and copies every variable that the models of
-``tfposegen.nets.dpig`` list in ``tf1_variables()`` into them, by name (reference/dpig.md
+``tfposegen.models.dpig.networks`` list in ``tf1_variables()`` into them, by name (``models.py`` /
+``wgan_gp.py`` in charliememory/Disentangled-Person-Image-Generation
 section 9). Arrays keep their TF1 layout, which the Keras layers use as is.
 
 Matching: a name is first looked up as is. tflib parameters (the critics' ``*.Filters``,
@@ -103,7 +104,7 @@ def load_tf1_checkpoint(path, models, strict=True):
 
     Args:
         path: checkpoint prefix (``.../model.ckpt-0``), one of its files, or its folder.
-        models: a model of ``tfposegen.nets.dpig`` (anything with ``tf1_variables()`` and
+        models: a model of ``tfposegen.models.dpig.networks`` (anything with ``tf1_variables()`` and
             ``tf1_owns(key)``), or a list / dict of them. Only their variables are read: e.g.
             the PoseAE of a MODEL104 checkpoint loads alone.
         strict: also fail on unexpected variables in the models' scopes.

@@ -4,7 +4,7 @@ Every sample is drawn from a seed with numpy, PIL (``ImageDraw``) and scipy only
 cropped between jaw and thigh (neck at the top centre, shoulders, torso, two arms in varied
 poses, hips at the bottom) on a white or light plain background, wearing an own garment A,
 and a second garment B ("the new garment") already placed in the model's frame. The layout
-and label values are DGP's (``reference/dgp_stylegan2.md`` 6.2-6.3)::
+and label values are DGP's (:mod:`tfposegen.parsing.labels`)::
 
     model_info/model_img.png     RGB, the person wearing garment A
     model_info/model_parse.png   labels 0 background, 16 arm on the image-left side,
@@ -31,8 +31,12 @@ the seed: the same seed gives byte-identical arrays and PNG files. The person (a
 with different ``sleeve`` values gives one model with different new garments.
 
 API: :func:`make_dgp_sample` (arrays of one sample), :func:`write_dgp_sample` (a DGP sample
-folder that ``tfposegen.dgp.inputs.read_pair`` accepts), :func:`make_model_images` (model
+folder that ``tfposegen.models.dgp.inputs.read_pair`` accepts), :func:`make_model_images` (model
 images only, e.g. StyleGAN2 training data). About 40 ms per sample at 256 px on one CPU core.
+
+Length: one module (about 880 lines) because the body, garment and rendering steps share the
+private geometry of one drawing (outlines, sleeve chains, the label canvas); the sections
+follow the order in which a sample is drawn.
 """
 
 import colorsys
@@ -40,6 +44,8 @@ import os
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from tfposegen.parsing import labels as L
 
 SLEEVES = ("tank", "short", "long")
 PATTERNS = ("solid", "stripes", "checks", "dots", "print")
@@ -57,8 +63,9 @@ _TROUSER_COLOURS = np.array([
     (34, 44, 72), (52, 74, 112), (88, 112, 150), (24, 24, 26), (60, 60, 64),
     (190, 172, 140), (120, 100, 76), (236, 232, 222), (70, 80, 56)], np.float32)
 
-_ARM_LABEL = {-1: 16, 1: 32}      # model parse: arm on the image-left / image-right side
-_SLEEVE_LABEL = {-1: 64, 1: 128}  # cloth parse: sleeve on the image-left / image-right side
+# Model parse: arm on the image-left / image-right side; cloth parse: the sleeve there.
+_ARM_LABEL = {-1: L.ARM_LEFT, 1: L.ARM_RIGHT}
+_SLEEVE_LABEL = {-1: L.SLEEVE_LEFT, 1: L.SLEEVE_RIGHT}
 _CLOTH_SLEEVE_FLAG = {"tank": "short", "short": "short", "long": "long"}
 
 

@@ -1,6 +1,6 @@
 """Procedural articulated people in the raw layouts DPIG's converters read (numpy + PIL).
 
-A person is an 18-joint skeleton (OpenPose/COCO order, ``tfposegen.ops.pose``) built from
+A person is an 18-joint skeleton (OpenPose/COCO order, ``tfposegen.pose.maps``) built from
 an identity (body proportions, skin, hair, a textured top and trousers) and a pose (facing
 front / back / side, arm and leg angles), drawn as textured limbs, torso and head on a
 plain-gradient background. Everything is a function of the seed: the same arguments give

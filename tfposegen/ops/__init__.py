@@ -3,7 +3,7 @@ legacy (TF1) bilinear resize, and DPIG's pose representations.
 
 The StyleGAN2 ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 ``tf.function(jit_compile=True)``), and reproduce the TF1 semantics of NVlabs StyleGAN2.
-``pose`` (import it as ``tfposegen.ops.pose``): DPIG pose heat-maps, normalised RCV, pose
+``pose`` (import it as ``tfposegen.pose.maps``): DPIG pose heat-maps, normalised RCV, pose
 masks and part boxes as TF ops for tf.data and models, each with a numpy twin for the
 converters.
 """

@@ -4,7 +4,8 @@
 ``tf.compat.v1.image.resize`` (the ``ResizeBilinear`` kernel with ``half_pixel_centers=False``),
 which DGP uses to bring its 512 px images and masks to the 331 px input of the attribute
 ResNet101. TF2's ``tf.image.resize`` samples at half-pixel centres and differs by up to
-55/255 on a sample image (reference/dgp_stylegan2.md section 7, item 4).
+55/255 on a sample image (``DGP.py`` in RuiLiFeng/Deep-Generative-Projection resizes with TF1's
+``tf.image.resize_bilinear``).
 
 The sampling positions and weights are computed once in numpy (float32, in the same order as
 the TF kernel), and the op is two gathers and two linear interpolations, one per axis: exact

@@ -1,12 +1,12 @@
 """Cloth parse of a product photo: DGP's garment labels for a garment on a plain background.
 
-Labels (``reference/dgp_stylegan2.md`` 6.3): 0 background, 23 collar inside (the visible
+Labels (:mod:`tfposegen.parsing.labels`): 0 background, 23 collar inside (the visible
 inside of the back of the neck opening), 32 garment body, 64 sleeve on the image-left side,
 128 sleeve on the image-right side. DGP's own ``cloth_parse.png`` is the parse *after* the
 garment was warped onto the model: pixel-aligned with ``coarse_align.png`` and, in the
 sample that has one (``model_2/cloth_2``), with ``cloth_img.png``, which is the warped
 garment on white. :func:`cloth_parse` parses an unwarped product photo;
-``tfposegen.dgp.coarse_align`` warps both.
+``tfposegen.models.dgp.coarse_align`` warps both.
 
 Rules (every length is relative to the image or the garment, none is in pixels):
 
@@ -54,7 +54,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-BACKGROUND, COLLAR_INSIDE, BODY, SLEEVE_LEFT, SLEEVE_RIGHT = 0, 23, 32, 64, 128
+from tfposegen.parsing.labels import (
+    BACKGROUND,
+    BODY,
+    COLLAR_INSIDE,
+    SLEEVE_LEFT,
+    SLEEVE_RIGHT,
+)
 
 MIN_SIDE = 32
 _PLAIN_SPREAD = 12.0

@@ -1,5 +1,5 @@
 """The model parse of DGP from a photo: 0 background, 16 arm on the image-left side,
-32 arm on the image-right side, 64 trunk, 255 hair (``reference/dgp_stylegan2.md`` 6.3).
+32 arm on the image-right side, 64 trunk, 255 hair (:mod:`tfposegen.parsing.labels`).
 
 What each label covers, read off the shipped samples: the **arms** run from the shoulder
 (a cut from just outside the top of the shoulder joint down to the armpit) to the
@@ -37,11 +37,10 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from tfposegen.dgp.masks import MODEL_LABELS
+from tfposegen.parsing.labels import ARM_LEFT, ARM_RIGHT, BACKGROUND, HAIR, MODEL_LABELS, TRUNK
 from tfposegen.pose import blazepose, segmentation
 from tfposegen.pose.keypoints import to_openpose
 
-BACKGROUND, ARM_LEFT, ARM_RIGHT, TRUNK, HAIR = 0, 16, 32, 64, 255
 # Watershed marker ids -> label values.
 _MARKER_LABELS = {1: BACKGROUND, 2: ARM_LEFT, 3: ARM_RIGHT, 4: TRUNK, 5: HAIR}
 

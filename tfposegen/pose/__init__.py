@@ -1,5 +1,5 @@
-"""Keypoints from photos: BlazePose (mediapipe's pose models run with ``tf.lite``), the 18
-OpenPose joints DPIG uses, and writers of the keypoint files its converters read.
+"""Pose: keypoints from photos (BlazePose, mediapipe's pose models run with ``tf.lite``), the
+18 OpenPose joints, keypoint files (read and write) and pose maps.
 
     from tfposegen.pose import BlazePose, detect_keypoints, write_keypoint_csv
     model = BlazePose()                     # fetches the model files once
@@ -7,7 +7,10 @@ OpenPose joints DPIG uses, and writers of the keypoint files its converters read
     write_keypoint_csv("poses.csv", {"photo.jpg": kp})
 
 Modules: :mod:`~tfposegen.pose.blazepose` (detector + landmark model),
-:mod:`~tfposegen.pose.keypoints` (33 -> 18 mapping, writers),
+:mod:`~tfposegen.pose.keypoints` (33 -> 18 mapping),
+:mod:`~tfposegen.pose.formats` (keypoint files: PATN / GFLA CSV, OpenPose JSON and pickles,
+RCV pickles; read and write), :mod:`~tfposegen.pose.maps` (heat-maps, pose masks, part
+boxes as TF ops with numpy twins),
 :mod:`~tfposegen.pose.segmentation` (selfie segmentation),
 :mod:`~tfposegen.pose.model_files` (finding / fetching the ``.tflite`` files).
 """
@@ -19,19 +22,20 @@ from tfposegen.pose.blazepose import (
     PoseInputError,
     PoseResult,
 )
-from tfposegen.pose.keypoints import (
-    OPENPOSE_NAMES,
-    detect_keypoints,
-    to_openpose,
+from tfposegen.pose.formats import (
+    PoseFileError,
+    load_poses,
     write_keypoint_csv,
     write_openpose_json,
     write_openpose_pickles,
     write_rcv_pickle,
 )
+from tfposegen.pose.keypoints import OPENPOSE_NAMES, detect_keypoints, to_openpose
 from tfposegen.pose.model_files import ModelFilesError
 from tfposegen.pose.segmentation import SelfieSegmentation
 
 __all__ = ["BlazePose", "ModelFilesError", "MultiplePeopleWarning", "NoPersonError",
-           "OPENPOSE_NAMES", "PoseInputError", "PoseResult", "SelfieSegmentation",
-           "detect_keypoints", "to_openpose", "write_keypoint_csv", "write_openpose_json",
-           "write_openpose_pickles", "write_rcv_pickle"]
+           "OPENPOSE_NAMES", "PoseFileError", "PoseInputError", "PoseResult",
+           "SelfieSegmentation", "detect_keypoints", "load_poses", "to_openpose",
+           "write_keypoint_csv", "write_openpose_json", "write_openpose_pickles",
+           "write_rcv_pickle"]

@@ -1,2 +1,0 @@
-"""DPIG: ``--model`` table (``models``), losses, training (``train``), testing (``test``) and
-the scorers' metrics (``scores``)."""

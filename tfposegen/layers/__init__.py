@@ -1,0 +1,10 @@
+"""Shared Keras blocks (NHWC, ``get_config`` on every layer), used by several systems:
+
+- ``residual``: residual conv / dense pairs with an identity skip (DPIG);
+- ``roi``: body-part crops of feature maps (DPIG);
+- ``tf1_batch_norm``: TF1 ``tflib`` batch norm, batch statistics always (DPIG's critic);
+- ``normalization``: instance norm, AdaIN, MUNIT's layer norm (ADGAN, DPTN, PAINT);
+- ``spectral_norm``: spectral normalisation with its power-iteration state as weights.
+
+Nothing here reads files or imports a system package. Import the submodules directly.
+"""

@@ -1,0 +1,9 @@
+"""Evaluation metrics, one implementation each:
+
+- ``image``: SSIM (scikit-image's rules), PSNR, masked PSNR, mean L1 / L2;
+- ``inception``: Inception Score with the 2015 Inception graph (the papers' numbers);
+- ``fid``: Frechet distance, Inception pool3 features, Inception Score from probabilities;
+- ``lpips``: LPIPS with AlexNet / VGG16 backbones (weights by path).
+
+Import the submodules directly.
+"""

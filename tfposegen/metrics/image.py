@@ -1,0 +1,101 @@
+"""Image similarity: SSIM, PSNR (whole image and inside a mask), mean L1 / L2.
+
+SSIM follows scikit-image's ``compare_ssim`` defaults as the DPIG, PATN, ADGAN and DPTN
+scorers call it (written here with scipy): 7x7 uniform window
+(``scipy.ndimage.uniform_filter``, reflect borders), K1 0.01, K2 0.03, sample covariances
+(N / (N - 1), N = 49), the mean of the SSIM map without a 3-pixel border. Grey images are
+skimage's ``rgb2gray`` of uint8 images: ``[0.2125, 0.7154, 0.0721]`` of the [0, 1] floats.
+PSNR ``10 log10(data_range^2 / MSE)``; L1 ``mean |a - b|``; L2 ``sqrt(sum (a - b)^2) / N``
+(not an RMSE; ``score.py`` in charliememory/Disentangled-Person-Image-Generation).
+"""
+
+import numpy as np
+from scipy import ndimage
+
+GREY = np.array([0.2125, 0.7154, 0.0721])
+
+
+def rgb2gray(image):
+    """uint8 [H, W, 3] -> float64 [H, W] in [0, 1] (skimage's coefficients)."""
+    return (np.asarray(image, np.float64) / 255.0) @ GREY
+
+
+def ssim(a, b, data_range, win_size=7):
+    """Mean SSIM of two single-channel images (see module docstring).
+
+    Args:
+        a, b: float or int arrays [H, W] (H, W >= win_size).
+        data_range: dynamic range (skimage: ``max - min`` of the reference in the scorers).
+
+    Returns:
+        float in [-1, 1].
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    filt = lambda x: ndimage.uniform_filter(x, size=win_size)  # noqa: E731
+    cov = win_size ** 2 / (win_size ** 2 - 1.0)
+    ua, ub = filt(a), filt(b)
+    vaa = cov * (filt(a * a) - ua * ua)
+    vbb = cov * (filt(b * b) - ub * ub)
+    vab = cov * (filt(a * b) - ua * ub)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua ** 2 + ub ** 2 + c1) * (vaa + vbb + c2))
+    pad = (win_size - 1) // 2
+    return float(s[pad:-pad, pad:-pad].mean())
+
+
+def ssim_gray(generated, reference):
+    """The scorers' SSIM: grey uint8 images, data_range = max - min of the grey reference.
+
+    Args:
+        generated, reference: uint8 [H, W, 3].
+    """
+    g, r = rgb2gray(generated), rgb2gray(reference)
+    return ssim(g, r, data_range=r.max() - r.min())
+
+
+def ssim_color(generated, reference):
+    """``compare_ssim(multichannel=True)`` of uint8 [H, W, 3] images: the mean of the
+    per-channel SSIM with data_range 255."""
+    return float(np.mean([ssim(generated[..., c], reference[..., c], 255.0)
+                          for c in range(generated.shape[-1])]))
+
+
+def psnr(reference, test, data_range):
+    """``compare_psnr``: ``10 log10(data_range^2 / mean((ref - test)^2))`` (inf if equal)."""
+    mse = np.mean((np.asarray(reference, np.float64) - np.asarray(test, np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(data_range ** 2 / mse))
+
+
+def l1_mean(a, b):
+    """``sum |a - b| / N`` over all N values."""
+    return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).mean())
+
+
+def l2_mean(a, b):
+    """``sqrt(sum (a - b)^2) / N`` over all N values (the original's definition)."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    return float(np.sqrt(np.sum(d ** 2)) / d.size)
+
+
+def masked_psnr(image, reference, mask):
+    """PSNR in dB (peak 255) over the pixels where ``mask`` is True, all channels.
+
+    Args:
+        image, reference: uint8 [R, R, 3].
+        mask: bool [R, R] with at least one True pixel.
+
+    Returns:
+        float; ``inf`` when the masked pixels are equal.
+    """
+    if image.shape != reference.shape or image.shape[:2] != mask.shape:
+        raise ValueError(f"shapes differ: image {image.shape}, reference {reference.shape}, "
+                         f"mask {mask.shape}")
+    if not mask.any():
+        raise ValueError("mask is empty")
+    diff = image[mask].astype(np.float64) - reference[mask].astype(np.float64)
+    mse = float(np.mean(diff ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+
+
+__all__ = ["l1_mean", "l2_mean", "masked_psnr", "psnr", "rgb2gray", "ssim", "ssim_color",
+           "ssim_gray"]

@@ -1,0 +1,207 @@
+"""tf.data readers of DPIG pair records for the DPIG models (``trainer.py`` / ``trainer_256.py`` in
+charliememory/Disentangled-Person-Image-Generation).
+
+What the original pipeline (``trainer._load_batch_pair_pose``) hands its models, per batch:
+both images decoded and mapped to [-1, 1], both RCV poses turned into 18-channel {-1, +1}
+heat-maps (``tfposegen.pose.maps.pose_heatmap``), the radius-4 pose masks (Market also the
+"r6" = radius-7 mask) as float [B, H, W, 1], the 37 part boxes int64 [B, 37, 4] (y1, x1, y2,
+x2 pixels) and their visibility int64 [B, 37]. Only the keys it needs are parsed
+(``tfposegen.models.dpig.records``). Differences from the original: shuffling is seeded (the
+original's slim provider shuffled unseeded, also at test time) and can be switched off for
+file order; one pass or endless repetition is a choice.
+
+Corrupted data never hangs or passes silently. Each file's records are counted and their
+bytes summed while read: a record the reader cannot frame (bad CRC, truncated file; TF stops
+reading the file there), a record that does not parse with the schema, or an image that
+does not decode to [H, W, 3] is reported with its file and record index - printed to
+stderr and skipped (``on_error="skip"``) or raised as ``tf.errors.InvalidArgumentError``
+(``on_error="raise"``).
+"""
+
+import os
+import sys
+
+import tensorflow as tf
+
+from tfposegen.models.dpig import records as R
+from tfposegen.pose.maps import pose_heatmap
+from tfposegen.utils.files import dataset_files
+
+_RECORD, _END = tf.constant(0), tf.constant(1)
+_PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv",
+              "pose_mask_r4_{i}", "part_bbox_{i}", "part_vis_{i}")
+
+
+class PipelineError(ValueError):
+    """No record files where the pipeline was pointed; the message names the path."""
+
+
+def record_files(path):
+    """The ``.tfrecord`` files of a dataset: a folder (all ``*.tfrecord`` in it), a file or
+    a glob pattern; sorted."""
+    files = dataset_files(path, ".tfrecord")
+    if not files:
+        raise PipelineError(f"{path}: no .tfrecord files")
+    return files
+
+
+def _keys(variant):
+    per_image = _PER_IMAGE + (("pose_mask_r6_{i}",) if variant == R.MARKET else ())
+    return [k.format(i=i) for k in per_image for i in (0, 1)]
+
+
+def _decode(variant, height, width):
+    """(path, index, kind, raw, unread) -> (path, index, kind, unread, features); an END
+    marker gets zero features of the same structure."""
+    key_list = _keys(variant)
+    dtypes = {"bytes": tf.string, "int64": tf.int64, "float": tf.float32}
+
+    def parse(raw):
+        f = R.parse_example(raw, variant, key_list, height, width)
+        for i in (0, 1):
+            image = tf.io.decode_image(f.pop(f"image_raw_{i}"), channels=3,
+                                       expand_animations=False)
+            f[f"image_{i}"] = tf.ensure_shape(image, [height, width, 3])
+        return f
+
+    def dummy():
+        out = {}
+        for key in key_list:
+            if key.startswith("image_raw_"):
+                out["image_" + key[-1]] = tf.zeros([height, width, 3], tf.uint8)
+                continue
+            fld = R.field(key)
+            out[key] = tf.zeros(R.concrete_shape(fld, height, width), dtypes[fld.kind])
+        return out
+
+    def decode(path, index, kind, raw, unread):
+        return path, index, kind, unread, tf.cond(kind == _RECORD, lambda: parse(raw), dummy)
+
+    return decode
+
+
+def _report(path, start, stop, what, on_error):
+    """Skip-mode message / raise-mode assertion for records [start, stop) of ``path``."""
+    bad = stop > start
+    message = ["DPIG records:", what, "in file", path, "record index", start, "to", stop - 1]
+    if on_error == "raise":
+        return tf.debugging.Assert(tf.logical_not(bad), message)
+    return tf.cond(bad, lambda: tf.print(*message, "(skipped)", output_stream=sys.stderr),
+                   tf.no_op)
+
+
+def _frame(path, size):
+    """scan step counting records and bytes; the END marker carries the count and whether
+    bytes were left unread (the reader stopped at a corrupted / truncated record)."""
+    def step(state, item):
+        index, record = item
+        count, consumed = state
+        is_end = index < 0
+        length = tf.cast(tf.strings.length(record), tf.int64) + 16
+        zero = tf.constant(0, tf.int64)
+        new = (tf.where(is_end, count, count + 1), consumed + tf.where(is_end, zero, length))
+        out = (path, tf.where(is_end, count, index), tf.where(is_end, _END, _RECORD), record,
+               is_end & (consumed != size))
+        return new, out
+    return step
+
+
+def _check(on_error):
+    """scan step reporting index gaps (records dropped by ``ignore_errors``) and files
+    the reader stopped early in."""
+    def step(expected, item):
+        path, index, kind, unread, f = item
+        ops = [_report(path, expected, index, "unparseable or undecodable record(s)",
+                       on_error),
+               _report(path, index, tf.where(unread, index + 1, index),
+                       "corrupted or truncated (file unreadable from here)", on_error)]
+        with tf.control_dependencies(ops):
+            kind = tf.identity(kind)
+        return index + 1, (kind, f)
+    return step
+
+
+def _file_dataset(path, size, decode, on_error):
+    """Decoded records of one file with corruption detection (module docstring)."""
+    raw = tf.data.TFRecordDataset(path).ignore_errors().enumerate()
+    end = tf.data.Dataset.from_tensors((tf.constant(-1, tf.int64), tf.constant(b"")))
+    ds = raw.concatenate(end).scan((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
+                                   _frame(path, size))
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.ignore_errors().scan(tf.constant(0, tf.int64), _check(on_error))
+    return ds.filter(lambda kind, f: kind == _RECORD).map(lambda kind, f: f)
+
+
+def _to_model_inputs(variant, height, width, heatmaps):
+    """Batch of parsed records -> the tensors DPIG's models consume."""
+    def convert(f):
+        out = {}
+        for i, suffix in ((0, ""), (1, "_target")):
+            rcv = f[f"pose_peaks_{i}_rcv"]
+            out["x" + suffix] = tf.cast(f[f"image_{i}"], tf.float32) / 127.5 - 1.0
+            if heatmaps:
+                out["pose" + suffix] = pose_heatmap(rcv, height, width)
+            out["pose_rcv" + suffix] = rcv
+            out["mask" + suffix] = tf.cast(f[f"pose_mask_r4_{i}"], tf.float32)[..., None]
+            if variant == R.MARKET:
+                out["mask_r6" + suffix] = tf.cast(f[f"pose_mask_r6_{i}"], tf.float32)[..., None]
+            out["part_bbox" + suffix] = f[f"part_bbox_{i}"]
+            out["part_vis" + suffix] = f[f"part_vis_{i}"]
+            out["image_name" + suffix] = f[f"image_name_{i}"]
+            out["id" + suffix] = f[f"id_{i}"]
+        return out
+    return convert
+
+
+def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat=True,
+                 on_error="skip", shuffle_buffer=256, drop_remainder=True, height=None,
+                 width=None, heatmaps=True):
+    """``tf.data`` pipeline of DPIG pair batches.
+
+    Args:
+        path: folder, file or glob of ``.tfrecord`` files (e.g. ``<root>/DF_train_data``).
+        dataset: "DF" (256x256; also RCV records) or "Market" (128x64, adds ``mask_r6``).
+        batch_size: pairs per batch.
+        shuffle: seeded shuffling of files and records (repeatable for a ``seed``);
+            False gives the deterministic file order (files sorted, records in order).
+        repeat: loop forever (training) or one pass.
+        on_error: "skip" (report to stderr and go on) or "raise" (InvalidArgumentError
+            naming file and record index) for corrupted records.
+        shuffle_buffer: record shuffle buffer size.
+        height, width: override the image size of ``dataset``.
+        heatmaps: build ``pose{t}`` in the pipeline (CPU). The heat-maps are the largest
+            tensors of a batch (2 x [B, H, W, 18] float32) and cost more than decoding;
+            with False they are left out and a model builds them on its device from
+            ``pose_rcv{t}`` with ``tfposegen.pose.maps.pose_heatmap`` (as the original
+            built them inside its graph).
+
+    Returns:
+        ``tf.data.Dataset`` of dicts, ``t`` = "" (source image) or "_target":
+        ``x{t}`` float32 [B, H, W, 3] in [-1, 1]; ``pose{t}`` float32 [B, H, W, 18] in
+        {-1, +1}; ``pose_rcv{t}`` float32 [B, 18, 3] (row, col, vis) pixels, (0, 0, 0)
+        missing; ``mask{t}`` float32 [B, H, W, 1] {0, 1} (radius 4; Market also
+        ``mask_r6{t}``, radius 7); ``part_bbox{t}`` int64 [B, 37, 4] (y1, x1, y2, x2);
+        ``part_vis{t}`` int64 [B, 37]; ``image_name{t}`` string [B]; ``id{t}`` int64 [B].
+    """
+    if on_error not in ("skip", "raise"):
+        raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
+    variant = R.MARKET if dataset.lower().startswith("market") else R.DF
+    dh, dw = R.SIZES[variant]
+    height, width = height or dh, width or dw
+    files = record_files(path)
+    sizes = [os.path.getsize(f) for f in files]
+    decode = _decode(variant, height, width)
+    ds = tf.data.Dataset.from_tensor_slices((files, tf.constant(sizes, tf.int64)))
+    if shuffle:
+        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.interleave(lambda p, n: _file_dataset(p, n, decode, on_error),
+                       cycle_length=min(len(files), 4) if shuffle else 1,
+                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(_to_model_inputs(variant, height, width, heatmaps),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
