@@ -4,7 +4,7 @@
 #   DPIG_SYNTHETIC=1 bash run_scripts/dpig/run_DF_train.sh  # tiny synthetic records, a few steps
 # LOG_DIR (default logs_DF) and DATA_DIR (default data, or data_synthetic) move the folders.
 set -e
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 gpu=0
 D_arch='DCGAN'
 log_dir=${LOG_DIR:-logs_DF}

@@ -6,7 +6,7 @@
 #   DPIG_SYNTHETIC=1 bash run_scripts/dpig/run_market_test.sh   # after DPIG_SYNTHETIC=1 run_market_train.sh
 # LOG_DIR (default logs_market) and DATA_DIR (default data, or data_synthetic) as training.
 set -e
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 gpu=0
 D_arch='DCGAN'
 log_dir=${LOG_DIR:-logs_market}

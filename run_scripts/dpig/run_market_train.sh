@@ -6,7 +6,7 @@
 # Fixed: the original passed model 4 no --pretrained_poseAE_path, so its pose AE stayed
 # random; here it restores MODEL2's.
 set -e
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 gpu=0
 D_arch='DCGAN'
 log_dir=${LOG_DIR:-logs_market}

@@ -7,6 +7,8 @@ from the original's weights, training, testing and export signatures.
   perceptual networks, masks, losses, the search phases, export.
 - ``dpig``: Disentangled Person Image Generation (charliememory/
   Disentangled-Person-Image-Generation): networks, records, training, testing, export.
+- ``adgan``: Attribute-Decomposed GAN (menyifang/ADGAN): generator, discriminators, the
+  name map of its ``.pth`` weights.
 
 A system package imports the shared floors (``tfposegen.ops``, ``layers``, ``losses``,
 ``metrics``, ``pose``, ``parsing``, ``data``, ``convert``, ``train``, ``export``,

@@ -1,0 +1,12 @@
+"""ADGAN (Controllable Person Image Synthesis with Attribute-Decomposed GAN, CVPR 2020;
+menyifang/ADGAN), read top to bottom:
+
+- ``networks``: the generator ``ADGen`` (pose encoder, decomposed VGG texture encoder, style
+  fc + fusion MLP producing AdaIN parameters, AdaIN decoder) and ``parsing_one_hot``.
+- ``discriminators``: ``ResnetDiscriminator`` for D_PB (image + pose) and D_PP (image +
+  source image).
+- ``weights``: the name map from the original's ``<label>_net_netG.pth`` /
+  ``_netD_PB.pth`` / ``_netD_PP.pth`` (with or without DataParallel ``module.`` prefixes)
+  and torchvision's VGG19 to the Keras variables; ``save_networks`` / ``load_networks``.
+- ``presets``: the released and a tiny configuration, and the released parameter counts.
+"""

@@ -1,0 +1,183 @@
+"""ADGAN's PyTorch weights -> the Keras networks, and the library's saved form.
+
+The original saves ``<label>_net_<netG|netD_PB|netD_PP>.pth`` with
+``torch.save(net.cpu().state_dict())`` (``BaseModel.save_network``, models/base_model.py in
+menyifang/ADGAN); networks trained on several GPUs are wrapped in ``nn.DataParallel`` and
+every key then starts with ``module.`` (the released netG files do). Its loader deletes the
+``running_mean`` / ``running_var`` keys and calls ``load_state_dict(strict=False)``, so a
+prefix mismatch silently loads nothing and the generator outputs noise (ADGAN issues #6 and
+#30). Here both forms load identically (the prefix is stripped), every name and converted
+shape is checked before any variable changes, and missing or left-over tensors raise
+``TorchCheckpointError``. The only keys ignored are the AdaIN layers' dummy
+``running_mean`` / ``running_var`` buffers, which the original never reads.
+
+A name map is a list of ``(keras variable, torch name, kind)`` with ``kind`` one of
+``tfposegen.convert.torch_checkpoint.to_keras``'s layouts (conv2d, linear, vector).
+"""
+
+from tfposegen.convert.torch_checkpoint import TorchCheckpointError, assign_state_dict, state_dict
+from tfposegen.losses.perceptual import VGG19_LAYERS, load_torchvision_vgg19
+from tfposegen.models.adgan.discriminators import ResnetDiscriminator
+from tfposegen.models.adgan.networks import ADGen
+from tfposegen.utils import saving
+
+# The AdaIN dummy buffers of netG checkpoints, present in every file and never used.
+ADGEN_IGNORED = ("dec.model.0.model.*.model.*.norm.running_mean",
+                 "dec.model.0.model.*.model.*.norm.running_var")
+# Classes ``load_networks`` may instantiate from a networks folder.
+NETWORK_CLASSES = {"ADGen": ADGen, "ResnetDiscriminator": ResnetDiscriminator}
+
+__all__ = ["ADGEN_IGNORED", "NETWORK_CLASSES", "TorchCheckpointError", "adgen_weight_map",
+           "discriminator_weight_map", "load_adgen_state", "load_discriminator_state",
+           "load_networks", "load_vgg19", "save_networks"]
+
+
+def _conv(layer, name):
+    return [(layer.kernel, f"{name}.weight", "conv2d"), (layer.bias, f"{name}.bias", "vector")]
+
+
+def _dense(layer, name):
+    return [(layer.kernel, f"{name}.weight", "linear"), (layer.bias, f"{name}.bias", "vector")]
+
+
+def adgen_weight_map(model):
+    """Every parameter of an :class:`ADGen` with its torch name, in the original's key order.
+
+    Torch names (``ADGen.state_dict()`` of models/model_adgen.py in menyifang/ADGAN):
+    ``enc_style.vgg.{i}`` (torchvision ``features`` index i, 16 convs),
+    ``enc_style.conv{1..4}.conv``, ``enc_style.model.1``, ``enc_content.model.{0..n_down}.conv``,
+    ``enc_content.model.{n_down+1}.model.{r}.model.{j}.conv``, ``dec.model.0.model.{r}.model.{j}
+    .conv``, ``dec.model.{2i+2}.norm.{gamma,beta}`` / ``.conv``, ``dec.model.{2 n_down + 1}.conv``,
+    ``fc.fc``, ``mlp.model.{0,1,2}.fc`` (each ``.weight`` / ``.bias``): 130 tensors at the
+    released size.
+
+    Returns:
+        list of ``(variable, torch_name, kind)``.
+    """
+    pairs = []
+    style = model.enc_style
+    for index, layer in enumerate(style.vgg.stack):
+        if VGG19_LAYERS[index].startswith("conv"):
+            pairs += _conv(layer, f"enc_style.vgg.{index}")
+    for k, block in enumerate(style.convs, 1):
+        pairs += _conv(block.conv, f"enc_style.conv{k}.conv")
+    pairs += _conv(style.proj, "enc_style.model.1")
+    content = model.enc_content
+    for i, block in enumerate(content.blocks):
+        pairs += _conv(block.conv, f"enc_content.model.{i}.conv")
+    res = f"enc_content.model.{len(content.blocks)}.model"
+    for r, block in enumerate(content.res_blocks):
+        for j, conv_block in enumerate(block.conv_blocks):
+            pairs += _conv(conv_block.conv, f"{res}.{r}.model.{j}.conv")
+    for r, block in enumerate(model.dec.res_blocks):
+        for j, conv_block in enumerate(block.conv_blocks):
+            pairs += _conv(conv_block.conv, f"dec.model.0.model.{r}.model.{j}.conv")
+    for i, block in enumerate(model.dec.ups):
+        name = f"dec.model.{2 * i + 2}"
+        pairs += [(block.norm.gamma, f"{name}.norm.gamma", "vector"),
+                  (block.norm.beta, f"{name}.norm.beta", "vector")]
+        pairs += _conv(block.conv, f"{name}.conv")
+    pairs += _conv(model.dec.out.conv, f"dec.model.{2 * len(model.dec.ups) + 1}.conv")
+    pairs += _dense(model.fc, "fc.fc")
+    for k, layer in enumerate(model.mlp):
+        pairs += _dense(layer, f"mlp.model.{k}.fc")
+    return pairs
+
+
+def discriminator_weight_map(model):
+    """Every parameter of a :class:`ResnetDiscriminator` with its torch name.
+
+    ``model.1`` (stem), ``model.{4, 7[, 10]}`` (stride-2 convs), ``model.{b}.conv_block.1`` /
+    ``.conv_block.6`` (``.5`` without dropout) per residual block (models/networks.py in
+    menyifang/ADGAN): 18 tensors at the released size.
+
+    Returns:
+        list of ``(variable, torch_name, kind)``.
+    """
+    index = model.torch_index
+    pairs = _conv(model.stem, f"model.{index['stem']}")
+    for conv, i in zip(model.downs, index["downs"]):
+        pairs += _conv(conv, f"model.{i}")
+    second = 6 if model.use_dropout else 5
+    for block, i in zip(model.blocks, index["blocks"]):
+        pairs += _conv(block.conv_a, f"model.{i}.conv_block.1")
+        pairs += _conv(block.conv_b, f"model.{i}.conv_block.{second}")
+    return pairs
+
+
+def load_adgen_state(model, source, path=None):
+    """Load an ADGAN netG checkpoint into ``model``, all or nothing.
+
+    Args:
+        model: an :class:`ADGen` of the checkpoint's configuration.
+        source: ``<label>_net_netG.pth`` (read without torch), or a dict torch name ->
+            np.ndarray; keys with or without DataParallel ``module.`` prefixes.
+        path: name used in error messages (default: ``source`` when it is a path).
+
+    Returns:
+        the number of tensors assigned (130 at the released size).
+
+    Raises:
+        TorchCheckpointError: unreadable file, missing or unexpected keys (anything but the
+            AdaIN ``running_*`` buffers), or shape mismatches; nothing is assigned then.
+    """
+    where = path or (str(source) if not isinstance(source, dict) else "<netG state dict>")
+    pairs = adgen_weight_map(model)
+    assign_state_dict(pairs, state_dict(source), path=where, strict=True, ignore=ADGEN_IGNORED)
+    return len(pairs)
+
+
+def load_discriminator_state(model, source, path=None):
+    """Load an ADGAN ``netD_PB`` / ``netD_PP`` checkpoint into ``model``, all or nothing.
+
+    Args:
+        model: a :class:`ResnetDiscriminator` of the checkpoint's configuration.
+        source: the ``.pth`` file or a dict torch name -> np.ndarray (``module.`` optional).
+        path: name used in error messages.
+
+    Returns:
+        the number of tensors assigned (18 at the released size).
+
+    Raises:
+        TorchCheckpointError: as :func:`load_adgen_state` (no key is ignored).
+    """
+    where = path or (str(source) if not isinstance(source, dict) else "<netD state dict>")
+    pairs = discriminator_weight_map(model)
+    assign_state_dict(pairs, state_dict(source), path=where, strict=True)
+    return len(pairs)
+
+
+def load_vgg19(model, path):
+    """Load torchvision's ``vgg19-dcbb9e9d.pth`` into the texture encoder's frozen VGG19.
+
+    What ``VggStyleEncoder.__init__`` and ``load_VGG`` (models/model_adgen.py,
+    models/adgan.py in menyifang/ADGAN) do before training; a netG checkpoint carries these
+    weights itself (``enc_style.vgg.*``). ``classifier.*`` keys are ignored.
+
+    Args:
+        model: an :class:`ADGen`; path: the torchvision VGG19 state-dict file.
+
+    Returns:
+        sorted list of the keys assigned.
+    """
+    return load_torchvision_vgg19(model.enc_style.vgg, path)
+
+
+def save_networks(networks, out_dir, metadata=None):
+    """Save ADGAN networks (e.g. ``{"netG": g, "netD_PB": d_pb}``) as one folder.
+
+    ``tfposegen.utils.saving.save_networks`` with the ADGAN classes; returns the folder path.
+    """
+    return saving.save_networks(networks, out_dir, metadata=metadata)
+
+
+def load_networks(path):
+    """Load a folder written by :func:`save_networks`: ``(networks dict, metadata)``.
+
+    Only :data:`NETWORK_CLASSES` may be instantiated.
+
+    Raises:
+        tfposegen.utils.saving.NetworksFileError: unreadable folder or unknown class.
+    """
+    networks, metadata, _ = saving.load_networks(path, NETWORK_CLASSES)
+    return networks, metadata
