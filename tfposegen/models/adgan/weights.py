@@ -15,6 +15,8 @@ A name map is a list of ``(keras variable, torch name, kind)`` with ``kind`` one
 ``tfposegen.convert.torch_checkpoint.to_keras``'s layouts (conv2d, linear, vector).
 """
 
+import os
+
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, assign_state_dict, state_dict
 from tfposegen.losses.perceptual import VGG19_LAYERS, load_torchvision_vgg19
 from tfposegen.models.adgan.discriminators import ResnetDiscriminator
@@ -181,3 +183,87 @@ def load_networks(path):
     """
     networks, metadata, _ = saving.load_networks(path, NETWORK_CLASSES)
     return networks, metadata
+
+
+# ------------------------------------------------------------------ networks of a checkpoint
+
+
+def adgen_config(state):
+    """``ADGen`` keyword arguments of a netG state dict (torch names, ``module.`` stripped):
+    style_dim, mlp_dim, n_res and n_downsample read from the tensor shapes and names."""
+    try:
+        n_down = sum(1 for k in state if k.startswith("enc_content.model.")
+                     and k.endswith(".conv.weight") and k.count(".") == 4) - 1
+        n_res = len({k.split(".")[3] for k in state if k.startswith("dec.model.0.model.")})
+        return dict(dim=64, style_dim=int(state["fc.fc.weight"].shape[0]),
+                    n_downsample=n_down, n_res=n_res,
+                    mlp_dim=int(state["mlp.model.0.fc.weight"].shape[0]))
+    except KeyError as e:
+        raise ValueError(f"not an ADGAN netG state dict: no {e}") from None
+
+
+def discriminator_config(state):
+    """``ResnetDiscriminator`` keyword arguments of a netD_PB / netD_PP state dict."""
+    if "model.1.weight" not in state:
+        raise ValueError("not an ADGAN discriminator state dict: no model.1.weight")
+    stem = state["model.1.weight"]
+    downs = [k for k in state if k.endswith(".weight") and k.count(".") == 2
+             and k != "model.1.weight"]
+    blocks = {k.split(".")[1] for k in state if ".conv_block." in k}
+    return dict(input_nc=int(stem.shape[1]), ndf=int(stem.shape[0]),
+                n_blocks=len(blocks), n_downsampling=len(downs),
+                use_dropout=any(".conv_block.6." in k for k in state), use_sigmoid=False)
+
+
+def load_label_networks(exp_dir, label, nets):
+    """Assign the networks saved under ``label`` in ``exp_dir`` to ``nets`` (a dict of built
+    networks, e.g. only ``netG``): the folder ``<exp_dir>/<label>_net`` of
+    :func:`save_networks`, else the original's ``<exp_dir>/<label>_net_<key>.pth``
+    (``BaseModel.load_network`` of models/base_model.py in menyifang/ADGAN, but strict).
+
+    Returns:
+        the folder or list of files read.
+
+    Raises:
+        FileNotFoundError: neither exists (the message names both);
+        TorchCheckpointError / NetworksFileError: a file that does not fit.
+    """
+    folder = os.path.join(exp_dir, f"{label}_net")
+    if os.path.isfile(os.path.join(folder, "networks.json")):
+        saved, _ = load_networks(folder)
+        for key, model in nets.items():
+            if key not in saved:
+                raise FileNotFoundError(f"{folder}: has no network {key!r}")
+            for mine, theirs in zip(model.weights, saved[key].weights, strict=True):
+                mine.assign(theirs)
+        return folder
+    files = {k: os.path.join(exp_dir, f"{label}_net_{k}.pth") for k in nets}
+    if not all(os.path.isfile(f) for f in files.values()):
+        raise FileNotFoundError(f"no networks '{label}': neither {folder}/networks.json nor "
+                                f"{', '.join(files.values())}")
+    for key, path in files.items():
+        load = load_adgen_state if key == "netG" else load_discriminator_state
+        load(nets[key], path)
+    return list(files.values())
+
+
+def load_vgg_conv(model, path):
+    """Load ``vgg_conv.pth`` (the VGG of Gatys et al.'s style-transfer code that the CX loss
+    reads from ``<dirname(dataroot)>/vgg_conv.pth`` in models/adgan.py of menyifang/ADGAN;
+    ``VGG`` of models/vgg.py there: keys ``conv{b}_{k}.weight`` / ``.bias``) into a
+    :class:`VGG19Features`, all or nothing.
+
+    Returns:
+        the number of tensors assigned (32).
+
+    Raises:
+        tfposegen.convert.torch_checkpoint.TorchCheckpointError: unreadable file, missing,
+            unused or mis-shaped tensors.
+    """
+    pairs = []
+    for name, layer in zip(VGG19_LAYERS, model.stack):
+        if name.startswith("conv"):
+            pairs += [(layer.kernel, f"{name}.weight", "conv2d"),
+                      (layer.bias, f"{name}.bias", "vector")]
+    assign_state_dict(pairs, state_dict(path), path=str(path), strict=True)
+    return len(pairs)
