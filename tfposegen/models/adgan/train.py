@@ -56,8 +56,8 @@ EPOCH_SIZE = 4000  # KeyDataset.__len__: one "epoch" = 4000 random pairs
 MODEL_KEYS = ("source_image", "source_pose", "source_parse", "target_image", "target_pose")
 LOSS_NAMES = ("pair_L1loss", "D_PP", "D_PB", "pair_GANloss", "origin_L1", "perceptual",
               "CXLoss")
-# util/util.py in menyifang/ADGAN: limbs (joint pairs, COCO-18) and joint colours of the
-# pose drawings.
+
+
 def lr_factor(epoch, niter, niter_decay):
     """Learning-rate factor of the 1-based ``epoch`` (``get_scheduler`` 'lambda' in
     models/networks.py in menyifang/ADGAN with ``epoch_count`` 1):

@@ -4,6 +4,7 @@ menyifang/ADGAN."""
 
 import numpy as np
 
+# Limbs (joint pairs, COCO-18) and joint colours of the pose drawings (util/util.py).
 LIMB_SEQ = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
             (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17), (2, 16), (5, 17))
 JOINT_COLORS = np.array([[255, 0, 0], [255, 85, 0], [255, 170, 0], [255, 255, 0],
