@@ -23,21 +23,11 @@ panel alone, lossless, what the metrics read).
 import os
 import sys
 
+import options
 from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataroot", None, "Folder with <phase>/ images.")
-flags.DEFINE_string("dirSem", None, "Folder holding semantic_merge3/ (default: "
-                    "dirname(dataroot); with --synthetic the dataroot).")
-flags.DEFINE_string("pairLst", None, "Pairs CSV (default: fashion-resize-pairs-<phase>.csv "
-                    "in dataroot or its parent).")
-flags.DEFINE_string("annotation", None, "Keypoint CSV (default: fashion-resize-annotation-"
-                    "<phase>.csv in dataroot or its parent).")
-flags.DEFINE_string("phase", "test", "Sub-folder of dataroot.")
-flags.DEFINE_string("name", "experiment_name", "Experiment folder under checkpoints_dir.")
-flags.DEFINE_enum("model", "adgan", ["adgan"], "Only adgan.")
-flags.DEFINE_string("checkpoints_dir", "./checkpoints", "Where the networks are.")
-flags.DEFINE_string("which_epoch", "latest", "Label of the networks to load.")
+options.define_base_flags("test")
 flags.DEFINE_string("results_dir", "./results/", "Where the images are written.")
 flags.DEFINE_integer("how_many", 999999, "Pairs to render at most (the original forces "
                      "999999).", lower_bound=1)
@@ -46,21 +36,6 @@ flags.DEFINE_boolean("save_fake", False, "Also write the generated image alone "
 flags.DEFINE_boolean("synthetic", False, "Make a tiny synthetic dataroot at --dataroot if "
                      "missing (run_scripts/adgan/train.py --synthetic first, for networks).")
 flags.DEFINE_integer("num_shards", 1, "TFRecord shards of the conversion.", lower_bound=1)
-flags.mark_flags_as_required(["dataroot"])
-
-
-def records():
-    """(records folder, (H, W), pairs) of the flags' dataroot, converted on first use."""
-    from tfposegen.data.pose_pairs import PosePairsError
-    from tfposegen.models.adgan.data import dataroot_records
-
-    root = os.path.abspath(FLAGS.dataroot)
-    try:
-        return dataroot_records(root, FLAGS.phase, FLAGS.pairLst, FLAGS.annotation,
-                                FLAGS.dirSem or (root if FLAGS.synthetic else None),
-                                FLAGS.num_shards)
-    except (FileNotFoundError, PosePairsError) as e:
-        raise app.UsageError(str(e)) from None
 
 
 def load_generator(exp_dir):
@@ -108,7 +83,7 @@ def main(argv):
     except (TorchCheckpointError, NetworksFileError) as e:
         raise app.UsageError(str(e)) from None
     logging.info("generator from %s", source)
-    folder, size, pairs = records()
+    folder, size, pairs = options.records()
     out_dir = os.path.join(FLAGS.results_dir, FLAGS.name, f"test_{FLAGS.which_epoch}",
                            "images")
     os.makedirs(out_dir, exist_ok=True)

@@ -25,24 +25,13 @@ and ``web/images/epochNNN_vis.png``.
 import os
 import sys
 
+import options
 from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataroot", None, "Folder with <phase>/ images (the original's "
-                    "fashion_resize).")
-flags.DEFINE_string("dirSem", None, "Folder holding semantic_merge3/ (default: "
-                    "dirname(dataroot); with --synthetic the dataroot).")
-flags.DEFINE_string("pairLst", None, "Pairs CSV (default: fashion-resize-pairs-<phase>.csv "
-                    "in dataroot or its parent).")
-flags.DEFINE_string("annotation", None, "Keypoint CSV (default: fashion-resize-annotation-"
-                    "<phase>.csv in dataroot or its parent); pose maps are made from it.")
-flags.DEFINE_string("phase", "train", "Sub-folder of dataroot.")
-flags.DEFINE_string("name", "experiment_name", "Experiment folder under checkpoints_dir.")
-flags.DEFINE_enum("model", "adgan", ["adgan"], "Only adgan.")
-flags.DEFINE_string("checkpoints_dir", "./checkpoints", "Where experiments are written.")
+options.define_base_flags("train")
 flags.DEFINE_boolean("continue_train", False, "Without a training checkpoint yet, start "
                      "from the networks of --which_epoch (folder or original .pth files).")
-flags.DEFINE_string("which_epoch", "latest", "Label of the networks --continue_train loads.")
 flags.DEFINE_integer("batchSize", 6, "Pairs per iteration.", lower_bound=1)
 flags.DEFINE_integer("niter", 500, "Epochs at the initial learning rate.", lower_bound=0)
 flags.DEFINE_integer("niter_decay", 500, "Epochs of linear decay.", lower_bound=0)
@@ -65,21 +54,6 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair sampli
 flags.DEFINE_integer("num_shards", 8, "TFRecord shards of the conversion.", lower_bound=1)
 flags.DEFINE_boolean("synthetic", False, "Make a tiny synthetic dataroot at --dataroot "
                      "(if missing) and train with random VGG weights: the chain offline.")
-flags.mark_flags_as_required(["dataroot"])
-
-
-def records():
-    """(records folder, (H, W), pairs) of the flags' dataroot, converted on first use."""
-    from tfposegen.data.pose_pairs import PosePairsError
-    from tfposegen.models.adgan.data import dataroot_records
-
-    root = os.path.abspath(FLAGS.dataroot)
-    try:
-        return dataroot_records(root, FLAGS.phase, FLAGS.pairLst, FLAGS.annotation,
-                                FLAGS.dirSem or (root if FLAGS.synthetic else None),
-                                FLAGS.num_shards)
-    except (FileNotFoundError, PosePairsError) as e:
-        raise app.UsageError(str(e)) from None
 
 
 def build_networks():
@@ -134,7 +108,7 @@ def main(argv):
 
     if FLAGS.synthetic and not os.path.isdir(FLAGS.dataroot):
         adgan_data.make_synthetic_dataroot(FLAGS.dataroot)
-    folder, size, _ = records()
+    folder, size, _ = options.records()
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.name)
     nets = build_networks()
     vggs = load_vggs(nets)

@@ -36,8 +36,8 @@ Arrays in the ``.npz`` (float32; images and image gradients NHWC, i.e. ada's NCH
 Requirements (test-data tooling only; neither is part of tfposegen nor of this repository):
 
 * a Python environment with PyTorch (CPU is enough), numpy, click and requests (imported by ada's
-  ``legacy.py`` / ``dnnlib``), e.g. ``python -m venv /work/torchenv &&
-  /work/torchenv/bin/pip install torch numpy click requests``;
+  ``legacy.py`` / ``dnnlib``), e.g. ``python -m venv ../torchenv &&
+  ../torchenv/bin/pip install torch numpy click requests``;
 * a checkout of https://github.com/NVlabs/stylegan2-ada-pytorch outside this repository, given
   with ``--ada_dir`` (e.g. ``git clone https://github.com/NVlabs/stylegan2-ada-pytorch /tmp/ada``).
   Its code is imported from there and never copied here; it runs unmodified on PyTorch 2.x CPU.
@@ -47,8 +47,8 @@ needs only numpy), so no ``pip install`` of tfposegen into the PyTorch environme
 
 Run from the repository root::
 
-    /work/torchenv/bin/python tests/reference/make_reference.py --ada_dir /tmp/ada
-    /work/torchenv/bin/python tests/reference/make_reference.py --ada_dir /tmp/ada --full
+    ../torchenv/bin/python tests/reference/make_reference.py --ada_dir /tmp/ada
+    ../torchenv/bin/python tests/reference/make_reference.py --ada_dir /tmp/ada --full
 
 The first writes ``tests/data/stylegan2_ref_<config>.{pkl,npz}`` for the three small
 configurations; the second writes ``stylegan2_ref_full.{pkl,npz}`` (the DGP 512 px configuration,

@@ -2,7 +2,7 @@
 
 Run with the torch reference environment (never imported by the package or its tests):
 
-    /work/torchvenv/bin/python tests/reference/make_torch_checkpoints.py
+    <torch venv>/bin/python tests/reference/make_torch_checkpoints.py
 
 Writes into tests/data/torch/:
   small_zip.pth / small_legacy.pth   state_dict of ``Small`` (zip / legacy stream format)
