@@ -19,5 +19,5 @@ setup(
         "imageio-ffmpeg>=0.4.7",  # the ffmpeg binary for DGP's MP4 videos
         "tensorboard",  # tf.summary in the training scripts (TF no longer pulls it in)
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "pytest-xdist"]},
 )

@@ -34,6 +34,12 @@ def _reference_module():
 REF = _reference_module()
 
 
+def _rel_to_scale(actual, expected):
+    """max |a - e| / max(1, max |e|): the error against the scale of the whole tensor."""
+    actual = np.asarray(actual, np.float64)
+    return float(np.max(np.abs(actual - expected)) / max(1.0, np.max(np.abs(expected))))
+
+
 def _rel_err(actual, expected):
     """max |a - e| / max(1, |e|)."""
     actual = np.asarray(actual, np.float64)
@@ -91,6 +97,30 @@ def test_generator_output_matches_the_original(ref, netg):
     image = np.asarray(netg(ref["pose_f"], ref["source"], ref["parsing"]))
     assert image.shape == (2, REF.HEIGHT, REF.WIDTH, 3)
     assert _rel_err(image, ref["image"]) < 1e-4
+
+
+def test_generator_gradients_match_the_original(ref, netg):
+    # one backward pass of the original: d sum(netG(BP2, P1, SP1) * w) / d inputs and weights
+    import tensorflow as tf
+
+    pose, source = tf.constant(ref["pose_f"]), tf.constant(ref["source"])
+    by_name = {name: v for v, name, _ in weights.adgen_weight_map(netg)}
+    params = [by_name["mlp.model.2.fc.weight"], by_name["enc_content.model.0.conv.weight"]]
+    with tf.GradientTape() as tape:
+        tape.watch([pose, source])
+        scalar = tf.reduce_sum(netg(pose, source, ref["parsing"]) * ref["grad_weights"])
+    g_pose, g_source, g_mlp, g_conv = tape.gradient(scalar, [pose, source, *params])
+    # Keras layouts: Dense (in, out), Conv2D (kh, kw, in, out)
+    g_mlp = np.asarray(g_mlp).T[::REF.MLP_ROWS]
+    g_conv = np.asarray(g_conv).transpose(3, 2, 0, 1)
+    # elementwise where the gradients are O(1): through the VGG and the masks, and the MLP
+    assert _rel_err(g_source, ref["grad_source"]) < 1e-4
+    assert _rel_err(g_mlp, ref["grad_mlp_out"]) < 1e-4
+    # the pose gradients reach |160| after 19 instance norms; float32 rounding of that scale
+    # (6e-4 absolute) is then 4e-4 of the few small entries: measured against the scale
+    assert _rel_to_scale(g_pose, ref["grad_pose"]) < 1e-4
+    assert _rel_to_scale(g_conv, ref["grad_pose_conv0"]) < 1e-4
+    assert np.abs(ref["grad_source"]).max() > 1e-3  # the reference is not degenerate
 
 
 def test_style_code_is_class_major(ref, netg):
@@ -190,3 +220,29 @@ def test_parsing_one_hot_and_input_errors():
         VggStyleEncoder(dim=32)
     with pytest.raises(ValueError, match="input must be"):
         ResnetDiscriminator(21)(np.zeros((1, 16, 16, 6), np.float32))
+
+
+def test_demo_generator_file_round_trip(tmp_path):
+    from tfposegen.losses.perceptual import assign_torchvision_vgg19
+
+    model = ADGen(**presets.ADGEN_TINY)
+    assign_torchvision_vgg19(model.enc_style.vgg, weights.seeded_vgg19_state(5))
+    path = weights.save_demo_generator(model, tmp_path / "demo.npz", 5, {"step": 7})
+    loaded, meta = weights.load_demo_generator(path)
+    assert meta == {"vgg_seed": 5, "step": 7}
+    assert loaded.get_config() == model.get_config()
+    for (a, name, _), (b, _, _) in zip(weights.adgen_weight_map(loaded),
+                                       weights.adgen_weight_map(model)):
+        # the VGG exactly, from the seed; the rest rounded to the file's float16
+        want = np.asarray(b) if name.startswith("enc_style.vgg.") else \
+            np.asarray(b).astype(np.float16)
+        np.testing.assert_array_equal(np.asarray(a), want, err_msg=name)
+    # the file stores ~2 bytes per trainable parameter, not the frozen VGG
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    assert os.path.getsize(path) < 2.1 * trainable
+    with pytest.raises(ValueError, match="not seeded_vgg19_state"):
+        weights.save_demo_generator(model, tmp_path / "other.npz", 6)
+    assert not (tmp_path / "other.npz").exists()
+    (tmp_path / "bad.npz").write_bytes(b"nonsense")
+    with pytest.raises(TorchCheckpointError, match="bad.npz: not an ADGAN demo generator"):
+        weights.load_demo_generator(tmp_path / "bad.npz")

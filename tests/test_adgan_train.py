@@ -149,16 +149,87 @@ def test_vis_strip_panels():
     assert visualize.pose_joints(pose)[[1, 2, 9]].tolist() == [[4, 4], [4, 10], [-1, -1]]
 
 
-def test_overfit_one_pair_lowers_the_l1(tiny):
+def test_overfit_one_pair_lowers_the_l1_and_raises_ssim(tiny):
+    from tfposegen.metrics.image import ssim_color
+
     nets, vggs, batch = tiny
+    target = visualize.tensor_to_uint8(batch["target_image"][0])
+
+    def ssim_now():
+        fake = nets["netG"](batch["target_pose"], batch["source_image"], batch["source_parse"])
+        return ssim_color(visualize.tensor_to_uint8(fake[0]), target)
+
     trainer = T.ADGANTrainer(nets, vggs, batch_size=1, niter=100, niter_decay=0)
     before = [np.asarray(v).copy() for v in nets["netG"].enc_style.vgg.weights[:2]]
+    ssim0 = ssim_now()
     l1 = [trainer.train_step(batch)["origin_L1"] for _ in range(24)]
     assert int(trainer.step.numpy()) == 24
     # measured: mean 0.69 over the first five steps, 0.34 over the last five
     assert np.mean(l1[-5:]) < 0.65 * np.mean(l1[:5]), np.round(l1, 3)
+    ssim1 = ssim_now()
+    assert ssim1 > ssim0 + 0.4, (ssim0, ssim1)  # measured: -0.03 -> 0.75
     for a, v in zip(before, nets["netG"].enc_style.vgg.weights[:2]):
         np.testing.assert_array_equal(a, np.asarray(v))  # the texture VGG stays frozen
+
+
+MIRRORED = """
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import json, numpy as np, tensorflow as tf, keras
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tfposegen.models.adgan import presets, train as T
+from tfposegen.models.adgan.discriminators import ResnetDiscriminator
+from tfposegen.models.adgan.networks import ADGen, parsing_one_hot
+rng = np.random.default_rng(0)
+H = W = 16
+labels = rng.integers(0, 8, (2, H, W))
+pose = np.zeros((2, H, W, 18), np.float32)
+pose[0, 3, 4, 0] = pose[1, 9, 12, 1] = pose[1, 5, 5, 4] = 1
+batch = {"source_image": rng.uniform(-1, 1, (2, H, W, 3)).astype(np.float32),
+         "target_image": rng.uniform(-1, 1, (2, H, W, 3)).astype(np.float32),
+         "source_pose": pose[::-1].copy(), "target_pose": pose,
+         "source_parse": np.asarray(parsing_one_hot(labels))}
+out = {}
+for name, st in (("one", tf.distribute.get_strategy()),
+                 ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+    with st.scope():
+        keras.utils.set_random_seed(0)
+        nets = {"netG": ADGen(**presets.ADGEN_TINY),
+                "netD_PB": ResnetDiscriminator(21, ndf=8, n_blocks=1, use_dropout=False),
+                "netD_PP": ResnetDiscriminator(6, ndf=8, n_blocks=1, use_dropout=False)}
+        vggs = T.make_loss_vggs()
+    t = T.ADGANTrainer(nets, vggs, batch_size=2, strategy=st)
+    losses = [t.train_step(batch) for _ in range(2)]
+    out[name] = {"replicas": t.replicas, "losses": losses,
+                 "G": [v.numpy().tolist() for v in nets["netG"].trainable_weights[-6:]],
+                 "D": [v.numpy().tolist() for v in nets["netD_PB"].trainable_weights]}
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_make_the_update_of_one_device():
+    """MirroredStrategy on two logical CPUs against one device, same global batch of two
+    different pairs (D without dropout): the same losses, CX included (its centring mean is
+    all-reduced), and the same weights after two steps."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    one, two = out["one"], out["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    for a, b in zip(one["losses"], two["losses"]):
+        for k in T.LOSS_NAMES:
+            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), k
+    for key in ("G", "D"):
+        for a, b in zip(one[key], two[key]):
+            # two Adam steps at lr 1e-3: where a gradient is near 0, its rounding (summed in
+            # another order) changes m / sqrt(v) by O(1); measured at most 4.3e-5
+            diff = np.abs(np.asarray(a) - np.asarray(b))
+            assert diff.max() < 2e-4 and diff.mean() < 2e-6, (key, diff.max(), diff.mean())
 
 
 def test_vgg_conv_and_checkpoint_configs(tiny):
@@ -224,7 +295,8 @@ def test_train_resume_and_test_scripts(tmp_path):
     # resumed run does not touch): two processes at once to save time
     second = _start("train.py", *common, "--niter=3")
     test = _run("test.py", f"--dataroot={data}", f"--checkpoints_dir={ck}", "--name=s",
-                f"--results_dir={res}", "--which_epoch=2", "--synthetic", "--save_fake")
+                f"--results_dir={res}", "--which_epoch=2", "--synthetic", "--save_fake",
+                "--metrics=patn")
     out_second, err_second = second.communicate(timeout=300)
     assert second.returncode == 0, err_second[-3000:]
     assert "at step 2" in err_second and "trained to step 3 of 3" in out_second
@@ -262,6 +334,19 @@ def test_train_resume_and_test_scripts(tmp_path):
     assert batch["source_name"][0].numpy().decode() == a
     mine = nets["netG"](batch["target_pose"], batch["source_image"], batch["source_parse"])
     np.testing.assert_array_equal(fake, visualize.tensor_to_uint8(mine[0]))
+    # --metrics patn: the strips' panels, padded, scored as tool/getMetrics_fashion.py
+    import json
+
+    from tfposegen.metrics import pose_transfer
+
+    scores = json.loads((res / "s" / "test_2" / "scores.json").read_text())["patn"]
+    strips = [pose_transfer.split_vis_strip(np.asarray(Image.open(out / f"{p}___{q}_vis.jpg")))
+              for p, q in sorted(pairs)]
+    assert scores["n"] == 4
+    assert scores["ssim"] == pytest.approx(np.mean([
+        pose_transfer.ssim_patn(pose_transfer.pad_patn(s[4]), pose_transfer.pad_patn(s[2]))
+        for s in strips]), abs=1e-12)
+    assert "psnr" in scores and "lpips" not in scores  # no LPIPS weights given
 
 
 def test_convert_weights_script(tmp_path):
@@ -282,3 +367,56 @@ def test_convert_weights_script(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert f"{bad}: not a PyTorch checkpoint" in proc.stderr
     assert not os.path.exists(tmp_path / "x")
+
+
+@pytest.mark.parametrize("case", ["parse_labels", "image_size", "parse_size"])
+def test_bad_dataroot_files_are_named_and_nothing_is_written(tmp_path, case):
+    from tfposegen.data.pose_pairs import PosePairsError, adgan_parse_path
+    from tfposegen.models.adgan.data import dataroot_records, make_synthetic_dataroot
+
+    root = tmp_path / "root"
+    names = make_synthetic_dataroot(str(root), (32, 24))
+    parse = root / adgan_parse_path(names[0])
+    if case == "parse_labels":
+        np.save(parse, np.full((32, 24), 9, np.uint8))  # ADGAN has classes 0..7
+        bad, what = parse, "parsing labels must be 0..7, found 9..9"
+    elif case == "parse_size":
+        np.save(parse, np.zeros((30, 24), np.uint8))
+        bad, what = parse, "parsing map of shape (30, 24), its image is 32x24"
+    else:
+        from PIL import Image
+
+        bad = root / "test" / names[1]
+        Image.fromarray(np.zeros((40, 24, 3), np.uint8)).save(bad)
+        what = "image is 40x24, the dataset's images are 32x24"
+    with pytest.raises(PosePairsError) as info:
+        dataroot_records(str(root), "test", dir_sem=str(root))
+    assert str(info.value) == f"{bad}: {what}"
+    assert sorted(os.listdir(tmp_path)) == ["root"]  # no records folder left behind
+
+
+def test_scripts_reject_bad_keypoints_and_foreign_checkpoints(tmp_path):
+    data, ck = tmp_path / "data", tmp_path / "ck"
+    from tfposegen.models.adgan.data import make_synthetic_dataroot
+
+    make_synthetic_dataroot(str(data))
+    csv = data / "fashion-resize-annotation-test.csv"
+    lines = csv.read_text().splitlines()
+    name, ys, xs = lines[1].split(":")
+    lines[1] = f"{name}:{ys.replace('[', '[1, ')}:{xs}"  # 19 rows
+    csv.write_text("\n".join(lines) + "\n")
+    # a discriminator's file where the generator should be
+    (ck / "s").mkdir(parents=True)
+    shutil.copyfile(SMALL_D, ck / "s" / "5_net_netG.pth")
+    common = [f"--dataroot={data}", f"--checkpoints_dir={ck}", "--name=s", "--synthetic",
+              f"--results_dir={tmp_path / 'res'}"]
+    foreign = _run("test.py", *common, "--which_epoch=5")
+    assert foreign.returncode == 2 and "Traceback" not in foreign.stderr, foreign.stderr[-2000:]
+    assert "USAGE" not in foreign.stderr.upper()
+    assert f"{ck / 's' / '5_net_netG.pth'}: not an ADGAN netG state dict" in foreign.stderr
+    weights.save_networks({"netG": ADGen(**presets.ADGEN_TINY)}, ck / "s" / "latest_net")
+    keypoints = _run("test.py", *common)
+    assert keypoints.returncode == 2 and "Traceback" not in keypoints.stderr
+    assert f"{csv}:2:" in keypoints.stderr, keypoints.stderr[-2000:]
+    assert not (tmp_path / "res").exists()
+    assert sorted(os.listdir(tmp_path)) == ["ck", "data"]  # no records folder either

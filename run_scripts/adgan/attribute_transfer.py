@@ -7,13 +7,14 @@ ships no script for it).
         --target_keypoints fashion-resize-annotation-test.csv --target_name <image name> \\
         --components "upper clothes,pants" --output out.png
 
-``--netG``: a networks folder (run_scripts/adgan/convert_weights.py or train.py) or the
-original's ``<label>_net_netG.pth``. Parsing maps: ``semantic_merge3`` label maps (``.npy``
-or a grey PNG) of the image's size, labels 0..7. Target pose: the row ``--target_name``
-(default: ``--image_a``'s file name, i.e. A's own pose) of a PATN / ADGAN
-``name:keypoints_y:keypoints_x`` annotation CSV in the images' frame. Components: names of
-``tfposegen.parsing.labels.ADGAN_LABELS``. Writes ``--output`` atomically as PNG; a missing
-or bad input exits with status 2 and one line naming it.
+``--netG``: a networks folder (run_scripts/adgan/convert_weights.py or train.py), the
+original's ``<label>_net_netG.pth`` or a demo file (``pretrained/demo/adgan_demo_64.npz``).
+Parsing maps: ``semantic_merge3`` label maps (``.npy`` or a grey PNG) of the image's size,
+labels 0..7. Target pose: the row ``--target_name`` (default: ``--image_a``'s file name, i.e.
+A's own pose) of a PATN / ADGAN ``name:keypoints_y:keypoints_x`` annotation CSV in the
+images' frame. Components: names of ``tfposegen.parsing.labels.ADGAN_LABELS``. Writes
+``--output`` atomically as PNG; a missing or bad input exits with status 2 and one line
+naming it.
 """
 
 import os
@@ -23,7 +24,8 @@ import numpy as np
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("netG", None, "Networks folder with netG, or <label>_net_netG.pth.")
+flags.DEFINE_string("netG", None, "Networks folder with netG, <label>_net_netG.pth or a demo "
+                    ".npz.")
 flags.DEFINE_string("image_a", None, "Person A (identity, pose source of the CSV row).")
 flags.DEFINE_string("parse_a", None, "A's semantic_merge3 label map (.npy or PNG).")
 flags.DEFINE_string("image_b", None, "Person B (donor of the components).")
@@ -54,28 +56,6 @@ def read_labels(path, size):
     return labels.astype(np.int32)
 
 
-def load_generator(path):
-    """netG of a networks folder or of an original ``.pth``."""
-    from tfposegen.convert.torch_checkpoint import state_dict
-    from tfposegen.models.adgan import weights
-    from tfposegen.models.adgan.networks import ADGen
-
-    if os.path.isfile(os.path.join(path, "networks.json")):
-        nets, _ = weights.load_networks(path)
-        if "netG" not in nets:
-            raise ValueError(f"{path}: has no netG")
-        return nets["netG"]
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: neither a networks folder nor a netG .pth file")
-    state = state_dict(path)
-    try:
-        model = ADGen(**weights.adgen_config(state))
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-    weights.load_adgen_state(model, state, path=path)
-    return model
-
-
 def run():
     """Read the inputs, render, write; returns the output path."""
     from tfposegen.utils.files import read_rgb, to_uint8, write_png
@@ -96,6 +76,8 @@ def run():
     poses = read_annotation_csv(FLAGS.target_keypoints)
     if name not in poses:
         raise ValueError(f"{FLAGS.target_keypoints}: no row named {name!r}")
+    from tfposegen.models.adgan.weights import load_generator
+
     netG = load_generator(FLAGS.netG)
     step = 2 ** netG.n_downsample
     if size[0] % step or size[1] % step:

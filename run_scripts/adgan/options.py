@@ -2,10 +2,30 @@
 menyifang/ADGAN), and the dataroot -> records step both run first."""
 
 import os
+import sys
 
 from absl import app, flags
 
 FLAGS = flags.FLAGS
+
+
+class InputError(Exception):
+    """A bad input file or folder, named in the message: the script prints it and exits with
+    status 2 (no usage text, no traceback)."""
+
+
+def run(main):
+    """``app.run(main)`` and exit; an :class:`InputError` becomes ``<script>: error: ...``
+    on stderr and status 2."""
+
+    def checked(argv):
+        try:
+            return main(argv)
+        except InputError as e:
+            print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
+            return 2
+
+    sys.exit(app.run(checked))
 
 
 def define_base_flags(phase):
@@ -24,18 +44,36 @@ def define_base_flags(phase):
     flags.DEFINE_enum("model", "adgan", ["adgan"], "Only adgan.")
     flags.DEFINE_string("checkpoints_dir", "./checkpoints", "Where experiments are.")
     flags.DEFINE_string("which_epoch", "latest", "Label of the networks to load.")
+    flags.DEFINE_boolean("synthetic", False, "Make a synthetic dataroot at --dataroot if "
+                         "missing (tfposegen.models.adgan.data.make_synthetic_dataroot); "
+                         "train.py then uses seeded random VGG weights: the chain offline.")
+    flags.DEFINE_list("synthetic_size", ["16", "16"], "H,W of the synthetic persons.")
+    flags.DEFINE_integer("synthetic_people", 2, "Identities of the synthetic dataroot (2 "
+                         "views each).", lower_bound=1)
+    flags.DEFINE_integer("synthetic_seed", 0, "Seed of the synthetic identities and poses "
+                         "(another seed: other people, e.g. a held-out test set).")
     flags.mark_flags_as_required(["dataroot"])
+
+
+def make_synthetic():
+    """With ``--synthetic``, the synthetic dataroot at ``--dataroot`` unless it exists."""
+    from tfposegen.models.adgan.data import make_synthetic_dataroot
+
+    if FLAGS.synthetic and not os.path.isdir(FLAGS.dataroot):
+        make_synthetic_dataroot(FLAGS.dataroot, tuple(int(v) for v in FLAGS.synthetic_size),
+                                FLAGS.synthetic_people, seed=FLAGS.synthetic_seed)
 
 
 def records():
     """(records folder, (H, W), pairs) of the flags' dataroot, converted on first use."""
     from tfposegen.data.pose_pairs import PosePairsError
     from tfposegen.models.adgan.data import dataroot_records
+    from tfposegen.pose.formats import PoseFileError
 
     root = os.path.abspath(FLAGS.dataroot)
     try:
         return dataroot_records(root, FLAGS.phase, FLAGS.pairLst, FLAGS.annotation,
                                 FLAGS.dirSem or (root if FLAGS.synthetic else None),
                                 FLAGS.num_shards)
-    except (FileNotFoundError, PosePairsError) as e:
-        raise app.UsageError(str(e)) from None
+    except (FileNotFoundError, PosePairsError, PoseFileError) as e:
+        raise InputError(str(e)) from None

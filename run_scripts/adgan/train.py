@@ -15,6 +15,11 @@ of 4000 random pairs). The first run converts the dataroot once into TFRecords b
 ``<dirname(dataroot)>/vgg19-dcbb9e9d.pth`` (texture encoder and perceptual loss) and
 ``vgg_conv.pth`` (CX loss; without it the torchvision weights stand in, with a warning).
 
+``--strategy mirrored`` / ``multiworker`` splits each global batch among the replicas; the
+update equals one device's with the whole batch (``tfposegen.models.adgan.train``). With
+``--synthetic --demo_out FILE`` the final generator is also written as a demo file
+(``tfposegen.models.adgan.weights.save_demo_generator``; recipe in pretrained/README.md).
+
 Writes into ``<checkpoints_dir>/<name>/``: ``checkpoints/`` (networks, optimisers, step,
 data position: starting the same command again resumes), ``logs/`` (TensorBoard losses and
 visuals), ``latest_net/`` and ``<epoch>_net/`` (``tfposegen.models.adgan.weights.
@@ -23,7 +28,6 @@ and ``web/images/epochNNN_vis.png``.
 """
 
 import os
-import sys
 
 import options
 from absl import app, flags, logging
@@ -51,9 +55,12 @@ flags.DEFINE_integer("save_latest_freq", 5000, "Samples between checkpoints, lat
 flags.DEFINE_integer("save_epoch_freq", 20, "Epochs between <epoch>_net folders.",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair sampling.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+                  "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every worker "
+                  "running this command); --batchSize is global.")
 flags.DEFINE_integer("num_shards", 8, "TFRecord shards of the conversion.", lower_bound=1)
-flags.DEFINE_boolean("synthetic", False, "Make a tiny synthetic dataroot at --dataroot "
-                     "(if missing) and train with random VGG weights: the chain offline.")
+flags.DEFINE_string("demo_out", None, "At the end, also write netG as a demo generator file "
+                    "(tfposegen.models.adgan.weights.save_demo_generator; needs --synthetic).")
 
 
 def build_networks():
@@ -73,17 +80,21 @@ def build_networks():
 
 def load_vggs(nets):
     """Load the three VGG19 (see the module docstring); returns the loss VGGs."""
-    from tfposegen.losses.perceptual import load_torchvision_vgg19
+    from tfposegen.losses.perceptual import assign_torchvision_vgg19, load_torchvision_vgg19
     from tfposegen.models.adgan import train, weights
 
     vggs = train.make_loss_vggs()
     folder = os.path.dirname(os.path.abspath(FLAGS.dataroot))
     vgg19, vgg_conv = (os.path.join(folder, n) for n in ("vgg19-dcbb9e9d.pth", "vgg_conv.pth"))
     if FLAGS.synthetic and not os.path.isfile(vgg19):
-        logging.warning("--synthetic: random VGG19 weights (no %s)", vgg19)
+        logging.warning("--synthetic: seeded random VGG19 weights (seed %d; no %s)",
+                        FLAGS.seed, vgg19)
+        state = weights.seeded_vgg19_state(FLAGS.seed)
+        for features in (nets["netG"].enc_style.vgg, vggs["perceptual"], vggs["cx"]):
+            assign_torchvision_vgg19(features, state)
         return vggs
     if not os.path.isfile(vgg19):
-        raise app.UsageError(f"{vgg19}: torchvision's VGG19 weights are needed (as the "
+        raise options.InputError(f"{vgg19}: torchvision's VGG19 weights are needed (as the "
                              "original's load_VGG)")
     weights.load_vgg19(nets["netG"], vgg19)
     load_torchvision_vgg19(vggs["perceptual"], vgg19)
@@ -101,31 +112,40 @@ def main(argv):
     import tensorflow as tf
 
     from tfposegen.data.pose_pairs import pose_pair_dataset
-    from tfposegen.models.adgan import data as adgan_data
     from tfposegen.models.adgan import train, visualize, weights
-    from tfposegen.train.common import run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.utils.files import atomic_path, write_png
 
-    if FLAGS.synthetic and not os.path.isdir(FLAGS.dataroot):
-        adgan_data.make_synthetic_dataroot(FLAGS.dataroot)
+    strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    chief = is_chief(strategy)
+
+    if FLAGS.demo_out and not FLAGS.synthetic:
+        raise app.UsageError("--demo_out needs --synthetic (a seeded texture VGG)")
+    options.make_synthetic()
     folder, size, _ = options.records()
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.name)
-    nets = build_networks()
-    vggs = load_vggs(nets)
+    with strategy.scope():
+        nets = build_networks()
+        vggs = load_vggs(nets)
     has_ckpt = tf.train.latest_checkpoint(os.path.join(exp_dir, "checkpoints"))
     if FLAGS.continue_train and not has_ckpt:
         try:
             loaded = weights.load_label_networks(exp_dir, FLAGS.which_epoch, nets)
         except (FileNotFoundError, ValueError) as e:
-            raise app.UsageError(f"--continue_train: {e}") from None
+            raise options.InputError(f"--continue_train: {e}") from None
         logging.info("started from %s", loaded)
-    os.makedirs(exp_dir, exist_ok=True)
-    with atomic_path(os.path.join(exp_dir, "opt.txt")) as tmp, open(tmp, "w") as f:
-        f.write(FLAGS.flags_into_string())  # the original's opt.txt: the options of the run
+    if chief:
+        os.makedirs(exp_dir, exist_ok=True)
+        with atomic_path(os.path.join(exp_dir, "opt.txt")) as tmp, open(tmp, "w") as f:
+            f.write(FLAGS.flags_into_string())  # the original's opt.txt: the run's options
     lambdas = {k: getattr(FLAGS, k) for k in ("lambda_A", "lambda_B", "lambda_GAN",
                                               "lambda_cx")}
-    trainer = train.ADGANTrainer(nets, vggs, FLAGS.batchSize, FLAGS.lr, FLAGS.niter,
-                                 FLAGS.niter_decay, FLAGS.epoch_size, lambdas)
+    try:
+        trainer = train.ADGANTrainer(nets, vggs, FLAGS.batchSize, FLAGS.lr, FLAGS.niter,
+                                     FLAGS.niter_decay, FLAGS.epoch_size, lambdas,
+                                     strategy=strategy)
+    except ValueError as e:  # a batch that does not divide among the replicas
+        raise app.UsageError(f"--batchSize: {e}") from None
     dataset = trainer.model_inputs(pose_pair_dataset(
         folder, size, batch_size=FLAGS.batchSize, shuffle=True, seed=FLAGS.seed,
         with_parse=True, num_parse_classes=8, peak_only=True, repeat=True,
@@ -157,8 +177,13 @@ def main(argv):
                          every * FLAGS.batchSize / 1000, snapshot,
                          show=("pair_L1loss", "pair_GANloss", "CXLoss", "D_PB", "D_PP"),
                          name=f"adgan {FLAGS.name}", log=logging.info)
+    if FLAGS.demo_out and chief:
+        weights.save_demo_generator(nets["netG"], FLAGS.demo_out, FLAGS.seed,
+                                    {"step": steps, "preset": FLAGS.preset,
+                                     "synthetic_size": [int(v) for v in FLAGS.synthetic_size],
+                                     "synthetic_people": FLAGS.synthetic_people})
     print(f"trained to step {steps} of {trainer.total_steps} in {exp_dir}")
 
 
 if __name__ == "__main__":
-    sys.exit(app.run(main))
+    options.run(main)

@@ -27,7 +27,11 @@ Writes tests/data/adgan/:
   discriminator below on cat[target, pose]), and ``weight_sums`` (float64 sum of every
   array of the three seeded states) so the tests can tell that numpy regenerated them;
   ``param_counts``: the parameter counts of the full-size original networks (netG total,
-  netG trainable, D_PB, D_PP);
+  netG trainable, D_PB, D_PP); the gradients of ``sum(image * grad_weights)`` (``grad_weights``
+  seeded float32 [2, H, W, 3], NHWC) by autograd in the original: ``grad_source`` /
+  ``grad_pose`` w.r.t. P1 and BP2 (NHWC), ``grad_mlp_out`` / ``grad_pose_conv0`` w.r.t.
+  ``mlp.model.2.fc.weight`` (every 64th row) and ``enc_content.model.0.conv.weight`` (torch
+  layouts);
 * ``small_d_dataparallel.pth``: ``torch.nn.DataParallel(ResnetDiscriminator(21, ngf=4))
   .state_dict()`` with the weights of ``discriminator_random_state(21, ndf=4)``, i.e. every key
   prefixed ``module.`` as in the released ADGAN checkpoints.
@@ -43,6 +47,7 @@ import numpy as np
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "adgan")
 HEIGHT, WIDTH, BATCH = 44, 36, 2  # odd H/4, W/4 and VGG pools 11 -> 5, 9 -> 4: floors are exercised
 SMALL_NDF = 4
+MLP_ROWS = 64  # the stored gradient of the last MLP layer: every 64th of its 8192 rows
 
 # torchvision vgg19().features convolution indices and output channels.
 VGG_CONVS = ((0, 64), (2, 64), (5, 128), (7, 128), (10, 256), (12, 256), (14, 256), (16, 256),
@@ -201,6 +206,26 @@ def _original_networks(adgan_dir):
     return netg, discriminator
 
 
+def gradient_weights(seed=3):
+    """Seeded float32 [B, H, W, 3] weights of the scalar whose gradients are compared."""
+    return np.random.default_rng(seed).standard_normal((BATCH, HEIGHT, WIDTH, 3)).astype(
+        np.float32)
+
+
+def _gradients(netg, bp2, p1, sp1, nchw):
+    """Autograd of ``sum(netG(BP2, P1, SP1) * gradient_weights())`` in the original."""
+    bp2, p1 = bp2.clone().requires_grad_(True), p1.clone().requires_grad_(True)
+    weights = nchw(gradient_weights())
+    netg.zero_grad()
+    (netg(bp2, p1, sp1) * weights).sum().backward()
+    params = dict(netg.named_parameters())
+    to_nhwc = lambda t: t.grad.numpy().transpose(0, 2, 3, 1).astype(np.float32)  # noqa: E731
+    return dict(grad_weights=gradient_weights(), grad_source=to_nhwc(p1),
+                grad_pose=to_nhwc(bp2),
+                grad_mlp_out=params["mlp.model.2.fc.weight"].grad.numpy()[::MLP_ROWS].copy(),
+                grad_pose_conv0=params["enc_content.model.0.conv.weight"].grad.numpy().copy())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--adgan-dir", default=os.environ.get("ADGAN_DIR"),
@@ -211,7 +236,6 @@ def main():
         parser.error("--adgan-dir must be a checkout of menyifang/ADGAN")
     import torch
 
-    torch.set_grad_enabled(False)
     netg, make_d = _original_networks(args.adgan_dir)
     g_state, pb_state, pp_state, small_state = reference_states()
     nets = {"netG": netg, "D_PB": make_d(21, 64), "D_PP": make_d(6, 64),
@@ -230,6 +254,8 @@ def main():
     nhwc = lambda t: t.detach().numpy().transpose(0, 2, 3, 1).astype(np.float32)  # noqa: E731
     bp2, p1, p2 = nchw(pose.astype(np.float32)), nchw(source), nchw(target)
     sp1 = nchw(one_hot(labels))
+    grads = _gradients(netg, bp2, p1, sp1, nchw)
+    torch.set_grad_enabled(False)
     pose_code = netg.enc_content(bp2)
     style = netg.enc_style(p1, sp1).flatten(1)
     style_fc = netg.fc(style)
@@ -242,7 +268,7 @@ def main():
                d_pp=nhwc(nets["D_PP"](torch.cat([p2, p1], 1))),
                d_small=nhwc(nets["small"](torch.cat([p2, bp2], 1))),
                weight_sums=weight_sums(g_state, pb_state, pp_state, small_state),
-               param_counts=counts)
+               param_counts=counts, **grads)
     os.makedirs(OUT_DIR, exist_ok=True)
     np.savez_compressed(os.path.join(OUT_DIR, "reference.npz"), **out)
     torch.save(torch.nn.DataParallel(nets["small"]).state_dict(),

@@ -5,7 +5,11 @@
 
 DPIG's score.py / score_mask.py used skimage's ``compare_ssim`` (now
 ``skimage.metrics.structural_similarity``: 7x7 uniform window, K1 0.01, K2 0.03, sample
-covariance), ``rgb2gray`` and ``compare_psnr``. This script scores the image pairs of
+covariance), ``rgb2gray`` and ``compare_psnr``; ADGAN's tool/getMetrics_fashion.py (PATN's)
+calls it with ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+multichannel=True, data_range=generated.max() - generated.min()`` (``ssim_patn``) and GFLA's
+script/metrics.py on [0, 1] floats with ``data_range=1, win_size=51, multichannel=True``
+(``ssim_gfla``). This script scores the image pairs of
 :func:`image_pairs` (numpy only, so the test makes the same images without skimage) with
 skimage itself and writes ``ssim_skimage.json`` beside it.
 """
@@ -48,7 +52,12 @@ def main():
             "ssim_gray": structural_similarity(g, r, data_range=rng),
             "psnr_gray": peak_signal_noise_ratio(r, g, data_range=rng),
             "ssim_color": structural_similarity(gen, ref, channel_axis=-1, data_range=255),
-            "psnr_color": peak_signal_noise_ratio(ref, gen, data_range=255)})
+            "psnr_color": peak_signal_noise_ratio(ref, gen, data_range=255),
+            "ssim_patn": structural_similarity(ref, gen, gaussian_weights=True, sigma=1.5,
+                                               use_sample_covariance=False, channel_axis=-1,
+                                               data_range=gen.max() - gen.min()),
+            "ssim_gfla": structural_similarity(gen / 255.0, ref / 255.0, data_range=1,
+                                               win_size=51, channel_axis=-1)})
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ssim_skimage.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)

@@ -504,6 +504,22 @@ def to_keras(array, kind):
     return np.ascontiguousarray(array.transpose(perm))
 
 
+def to_torch(array, kind):
+    """The inverse of :func:`to_keras`: a Keras 3 variable's value in the torch layout of
+    ``kind`` (e.g. ``Conv2D`` ``(kh, kw, in, out)`` -> ``(out, in, kh, kw)``). C-contiguous
+    np.ndarray of the same dtype."""
+    array = np.asarray(array)
+    if kind == "vector":
+        return array
+    if kind not in _KERAS_LAYOUT:
+        raise ValueError(f"to_torch: unknown kind {kind!r}; "
+                         f"expected one of {sorted(_KERAS_LAYOUT) + ['vector']}")
+    rank, perm = _KERAS_LAYOUT[kind]
+    if array.ndim != rank:
+        raise ValueError(f"to_torch: a {kind} weight must be {rank}-D, got shape {array.shape}")
+    return np.ascontiguousarray(array.transpose(np.argsort(perm)))
+
+
 def _is_ignored(name, ignore):
     return any(name.startswith(p) or fnmatch.fnmatchcase(name, p) for p in ignore)
 

@@ -25,6 +25,7 @@ import io
 import math
 import multiprocessing
 import os
+import shutil
 
 import numpy as np
 import tensorflow as tf
@@ -100,9 +101,11 @@ def default_parse_path(name):
 # ------------------------------------------------------------------ records
 
 
-Item = collections.namedtuple("Item", "paths names keypoints parses frame")
+Item = collections.namedtuple("Item", "paths names keypoints parses frame num_classes same_size",
+                              defaults=(None, False))
 Item.__doc__ = """One pair: image paths, names, int [18, 2] keypoints, parsing paths (None
-entries without parsing) of (source, target), and the annotation frame (H, W)."""
+entries without parsing) of (source, target), the annotation frame (H, W), and the checks of
+:func:`write_pose_pair_records` (``num_classes``, ``same_size``)."""
 
 
 def _image_bytes(path):
@@ -116,16 +119,21 @@ def _image_bytes(path):
     return data, height, width
 
 
-def _parse_png(path):
-    """PNG bytes (uint8 grey) of a label map from a ``.npy`` or an image file."""
+def _parse_png(path, size, num_classes=None):
+    """PNG bytes (uint8 grey) of a label map from a ``.npy`` or an image file; it must be
+    [H, W] = ``size`` (its image's) with labels below ``num_classes`` (when given)."""
     try:
         labels = np.load(path) if path.endswith(".npy") else np.asarray(Image.open(path))
     except Exception as e:
         raise PosePairsError(f"{path}: cannot read parsing map ({e})") from None
     labels = np.squeeze(labels)
-    if labels.ndim != 2 or labels.min() < 0 or labels.max() > 255:
-        raise PosePairsError(f"{path}: parsing map must be [H, W] labels 0..255, got shape "
-                             f"{labels.shape}")
+    top = 255 if num_classes is None else int(num_classes) - 1
+    if labels.shape != tuple(size):
+        raise PosePairsError(f"{path}: parsing map of shape {labels.shape}, its image is "
+                             f"{size[0]}x{size[1]}")
+    if labels.min() < 0 or labels.max() > top:
+        raise PosePairsError(f"{path}: parsing labels must be 0..{top}, found "
+                             f"{labels.min()}..{labels.max()}")
     buffer = io.BytesIO()
     Image.fromarray(labels.astype(np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -145,11 +153,15 @@ def format_record(item):
     for role, path, name, kp, parse in zip(("source", "target"), item.paths, item.names,
                                            item.keypoints, item.parses):
         data, height, width = _image_bytes(path)
+        if item.same_size and (height, width) != tuple(item.frame):
+            raise PosePairsError(f"{path}: image is {height}x{width}, the dataset's images are "
+                                 f"{item.frame[0]}x{item.frame[1]}")
         feats[f"{role}_name"] = _bytes(name.encode())
         feats[f"{role}_image"] = _bytes(data)
         feats[f"{role}_size"] = _int64((height, width))
         feats[f"{role}_keypoints"] = _int64(np.asarray(kp).reshape(-1).tolist())
-        feats[f"{role}_parse"] = _bytes(_parse_png(parse) if parse else b"")
+        feats[f"{role}_parse"] = _bytes(
+            _parse_png(parse, (height, width), item.num_classes) if parse else b"")
     return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString()
 
 
@@ -168,8 +180,9 @@ without parsing)."""
 
 
 def plan_pairs(image_dir, pairs_csv, annotation_csv, parse_dir=None, parse_path=None,
-               image_size=(256, 176)):
-    """The records of a conversion, in pairs-CSV order, and skip counts.
+               image_size=(256, 176), num_parse_classes=None, same_size=False):
+    """The records of a conversion, in pairs-CSV order, and skip counts (arguments: see
+    :func:`write_pose_pair_records`).
 
     Returns:
         (list of :class:`Item`, dict with ``pairs``, ``skipped_missing_image``,
@@ -196,7 +209,8 @@ def plan_pairs(image_dir, pairs_csv, annotation_csv, parse_dir=None, parse_path=
             counts["skipped_missing_parse"] += 1
         else:
             items.append(Item(paths, names, tuple(poses[n] for n in names), parses,
-                              tuple(int(v) for v in image_size)))
+                              tuple(int(v) for v in image_size), num_parse_classes,
+                              same_size))
     return items, dict(counts, pairs=len(pairs))
 
 
@@ -208,14 +222,19 @@ def shard_paths(out_dir, num_shards):
 
 def write_pose_pair_records(out_dir, image_dir, pairs_csv, annotation_csv, parse_dir=None,
                             parse_path=None, image_size=(256, 176), num_shards=1,
-                            num_workers=1, verbose=False):
+                            num_workers=1, verbose=False, num_parse_classes=None,
+                            same_size=False):
     """Convert a pairs layout into sharded TFRecords (schema :data:`FEATURES_DOC`).
 
     Records follow the pairs CSV order, split into contiguous shards. A pair whose image
     file, annotation row or (with ``parse_dir``) parsing file is missing is skipped and
-    counted. Each shard is written atomically; shards that already exist are kept (an
-    interrupted run resumes, with identical files). ``<out_dir>/pose_pairs.json`` (written
-    atomically) holds the counts, the schema version and the shard names.
+    counted; a file that is there but wrong (unreadable, a parsing map of another size than
+    its image or with labels out of range, with ``same_size`` an image of another size than
+    ``image_size``) raises ``PosePairsError`` naming it, and so does a layout without one
+    usable pair. Each shard is written atomically; shards that already exist are kept (an
+    interrupted run resumes, with identical files); a failed first run leaves no
+    ``out_dir``. ``<out_dir>/pose_pairs.json`` (written atomically, last) holds the counts,
+    the schema version and the shard names.
 
     Args:
         out_dir: output folder (created).
@@ -228,13 +247,19 @@ def write_pose_pair_records(out_dir, image_dir, pairs_csv, annotation_csv, parse
         image_size: (H, W) of the annotation frame (256x176 DeepFashion, 128x64 Market).
         num_shards: output files; num_workers: processes building records (1: this one).
         verbose: show progress.
+        num_parse_classes: parsing labels must be below it (e.g. 8 for ADGAN), or None.
+        same_size: every image must be ``image_size`` (e.g. ADGAN's 256x176, unresized).
 
     Returns:
         the summary dict (as in ``pose_pairs.json``) plus ``written_shards`` /
         ``kept_shards`` (paths).
     """
     items, counts = plan_pairs(image_dir, pairs_csv, annotation_csv, parse_dir, parse_path,
-                               image_size)
+                               image_size, num_parse_classes, same_size)
+    if not items:
+        raise PosePairsError(f"{image_dir}: no usable pair among {counts['pairs']} of "
+                             f"{pairs_csv} ({counts})")
+    created = not os.path.isdir(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     paths = shard_paths(out_dir, num_shards)
     per = math.ceil(len(items) / num_shards) if items else 0
@@ -255,6 +280,10 @@ def write_pose_pair_records(out_dir, image_dir, pairs_csv, annotation_csv, parse
                     done += 1
                     if progress:
                         progress.update(done)
+    except BaseException:
+        if created:  # a first run that failed leaves nothing
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     finally:
         if pool is not None:
             pool.terminate()
@@ -426,14 +455,15 @@ _VIEWS = ("front", "side", "back", "full", "additional")
 
 
 def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), seed=0,
-                              image_format="png"):
+                              image_format="png", parse_path=None):
     """A tiny DeepFashion-layout dataset made procedurally
     (:func:`tfposegen.data.synthetic_persons.make_person`), for running every chain
     offline: ``<folder>/train/<name>``, ``fashion-resize-pairs-train.csv`` (every ordered
     pair of different views of a person) and ``fashion-resize-annotation-train.csv``.
     Names follow PATN's convention, ``fashionWOMENDressesid0<7 digits>01_<v><view>.<ext>``
-    (so :func:`adgan_parse_path` applies). The synthetic persons have no body-part masks, so
-    no parsing maps are made. Same arguments -> byte-identical files.
+    (so :func:`adgan_parse_path` applies). With ``parse_path`` each image's ADGAN 8-class
+    parsing (the drawn parts, ``make_person(with_parse=True)``) is saved as a uint8 ``.npy``
+    [H, W] at ``<folder>/<parse_path(name)>``. Same arguments -> byte-identical files.
 
     Args:
         folder: output root (created).
@@ -441,6 +471,8 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
         size: (H, W) of the images = the annotation frame.
         seed: seed of identities and poses.
         image_format: "png" (lossless) or "jpg" (quality 95, as DeepFashion's JPEGs).
+        parse_path: name -> relative ``.npy`` path of its parsing (e.g.
+            :func:`adgan_parse_path`), or None for no parsing maps.
 
     Returns:
         {name: int64 [18, 2] keypoints (row, col), -1 missing}.
@@ -457,8 +489,14 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
         names = []
         for v in range(views):
             name = f"fashionWOMENDresses{ident}01_{v + 1}{_VIEWS[v]}.{image_format}"
-            image, kp = make_person(seed * 1000 + person, seed * 7919 + person * 31 + v,
-                                    *size)
+            image, kp, labels = make_person(seed * 1000 + person,
+                                            seed * 7919 + person * 31 + v, *size,
+                                            with_parse=True)
+            if parse_path is not None:
+                path = os.path.join(folder, parse_path(name))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                    np.save(f, labels)
             options = {"quality": 95} if image_format == "jpg" else {}
             with atomic_path(os.path.join(image_dir, name)) as tmp:
                 Image.fromarray(image).save(tmp, **options)

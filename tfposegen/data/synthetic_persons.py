@@ -105,61 +105,76 @@ def _pattern(height, width, colours, kind, period):
     return np.where(sel[..., None], colours[0], colours[1]).astype(np.float32)
 
 
+# ADGAN's 8 classes (tfposegen.parsing.labels.ADGAN_LABELS) of the drawn parts.
+_PANTS, _HAIR, _FACE, _UPPER, _ARM = 1, 2, 4, 5, 6
+
+
 def _draw_person(ident, joints, facing, height, width, rng):
-    """uint8 [H, W, 3] image of the person on a gradient background."""
+    """(uint8 [H, W, 3] image of the person on a gradient background, uint8 [H, W] ADGAN
+    8-class labels of the drawn parts: pants 1, hair 2, face 4, upper clothes 5 (torso and
+    upper arms), arm 6 (the skin of the forearms), background 0)."""
     bg_a, bg_b = rng.integers(120, 256, 3), rng.integers(120, 256, 3)
     t = np.linspace(0, 1, height)[:, None, None]
     image = (bg_a * (1 - t) + bg_b * t) * np.ones((1, width, 1))
     thick = max(2, int(0.045 * height))
     layers = []
 
-    def layer(draw_fn, colour):
+    def layer(draw_fn, colour, label):
         mask = Image.new("L", (width, height), 0)
         draw_fn(ImageDraw.Draw(mask))
-        layers.append((np.asarray(mask) > 0, colour))
+        layers.append((np.asarray(mask) > 0, colour, label))
 
     xy = [(float(c), float(r)) for r, c in joints]
     pants = _pattern(height, width, ident["pants"], "solid", 1)
     top = _pattern(height, width, ident["top"], ident["pattern"], ident["period"])
     for a, b in ((8, 9), (9, 10), (11, 12), (12, 13)):
-        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick + 2), pants)
+        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick + 2), pants,
+              _PANTS)
     torso = [xy[2], xy[5], xy[11], xy[8]]
-    layer(lambda d: d.polygon(torso, fill=255), top)
+    layer(lambda d: d.polygon(torso, fill=255), top, _UPPER)
     for a, b in ((2, 3), (5, 6)):
-        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick), top)
+        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick), top, _UPPER)
     skin = np.broadcast_to(ident["skin"], (height, width, 3))
     for a, b in ((3, 4), (6, 7)):
-        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick - 1), skin)
+        layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick - 1), skin,
+              _ARM)
     hr = 0.07 * 0.85 * height
     head = (xy[0][0] - hr * 0.8, xy[0][1] - hr, xy[0][0] + hr * 0.8, xy[0][1] + hr * 0.6)
-    layer(lambda d: d.ellipse(head, fill=255), skin if facing != "back" else ident["hair"])
+    back = facing == "back"
+    layer(lambda d: d.ellipse(head, fill=255), ident["hair"] if back else skin,
+          _HAIR if back else _FACE)
     hair = (head[0], head[1] - 2, head[2], (head[1] + head[3]) / 2)
     layer(lambda d: d.chord(hair, 180, 360, fill=255), np.broadcast_to(
-        ident["hair"], (height, width, 3)))
-    for mask, colour in layers:
+        ident["hair"], (height, width, 3)), _HAIR)
+    labels = np.zeros((height, width), np.uint8)
+    for mask, colour, label in layers:
         image = np.where(mask[..., None], colour, image)
+        labels[mask] = label
     image = image + rng.normal(0, 3, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    return np.clip(image, 0, 255).astype(np.uint8), labels
 
 
-def make_person(identity_seed, pose_seed, height=256, width=256):
-    """One person image and its keypoints.
+def make_person(identity_seed, pose_seed, height=256, width=256, with_parse=False):
+    """One person image and its keypoints (and its parsing).
 
     Args:
         identity_seed: appearance (proportions, colours, textures).
         pose_seed: pose, facing and background.
         height, width: 256x256 (DeepFashion-like) or 128x64 (Market-like), any size works.
+        with_parse: also return the drawn parts as ADGAN's 8 classes.
 
     Returns:
-        (uint8 [H, W, 3], int64 [18, 2] keypoints (row, col), (-1, -1) for hidden joints).
+        (uint8 [H, W, 3], int64 [18, 2] keypoints (row, col), (-1, -1) for hidden joints),
+        plus uint8 [H, W] labels 0..7 (``tfposegen.parsing.labels.ADGAN_LABELS``: 0, 1 pants,
+        2 hair, 4 face, 5 upper clothes, 6 arm) with ``with_parse``.
     """
     ident = _identity(identity_seed)
     joints, facing = _skeleton(ident, pose_seed, height, width)
     rng = np.random.default_rng([identity_seed, pose_seed, 3])
-    image = _draw_person(ident, joints, facing, height, width, rng)
+    image, labels = _draw_person(ident, joints, facing, height, width, rng)
     keypoints = joints.astype(np.int64)
     keypoints[_hidden(facing, rng)] = -1
-    return image, keypoints
+    return (image, keypoints, labels) if with_parse else (image, keypoints)
 
 
 def flip_person(image, keypoints):

@@ -324,7 +324,7 @@ def style_loss(feats_a, feats_b, layers=DPTN_STYLE_LAYERS, weights=None):
                       lambda a, b: ops.mean(ops.abs(gram_matrix(a) - gram_matrix(b))))
 
 
-def contextual_loss(x_feats, y_feats, sigma=0.5, b=1.0):
+def contextual_loss(x_feats, y_feats, sigma=0.5, b=1.0, center=None):
     """Contextual loss (Mechrez et al. 2018) of features ``x`` against target ``y``.
 
     ``CXLoss`` in losses/CX_style_loss.py in menyifang/ADGAN, ``forward(featureT=y,
@@ -345,6 +345,8 @@ def contextual_loss(x_feats, y_feats, sigma=0.5, b=1.0):
         x_feats: generated features [B, Hx, Wx, C].
         y_feats: target features [B, Hy, Wy, C] (same B and C; sizes may differ).
         sigma: bandwidth (> 0); b: the original's shift.
+        center: the channel vector of step 1, broadcastable to [1, 1, 1, C] (default: the
+            target's mean; a data-parallel trainer passes the mean of the global batch).
 
     Returns:
         float32 scalar >= 0.
@@ -359,7 +361,7 @@ def contextual_loss(x_feats, y_feats, sigma=0.5, b=1.0):
                          f"{list(y.shape)}")
     if not sigma > 0:
         raise ValueError(f"contextual_loss: sigma must be > 0, got {sigma}")
-    mean_y = ops.mean(y, axis=(0, 1, 2), keepdims=True)
+    mean_y = ops.mean(y, axis=(0, 1, 2), keepdims=True) if center is None else center
     x, y = x - mean_y, y - mean_y
     x = x / ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
     y = y / ops.sqrt(ops.sum(ops.square(y), axis=-1, keepdims=True))

@@ -1,10 +1,12 @@
 """Image similarity: SSIM, PSNR (whole image and inside a mask), mean L1 / L2.
 
-SSIM follows scikit-image's ``compare_ssim`` defaults as the DPIG, PATN, ADGAN and DPTN
-scorers call it (written here with scipy): 7x7 uniform window
-(``scipy.ndimage.uniform_filter``, reflect borders), K1 0.01, K2 0.03, sample covariances
-(N / (N - 1), N = 49), the mean of the SSIM map without a 3-pixel border. Grey images are
-skimage's ``rgb2gray`` of uint8 images: ``[0.2125, 0.7154, 0.0721]`` of the [0, 1] floats.
+SSIM follows scikit-image's ``compare_ssim`` (written here with scipy). Its defaults, as
+DPIG's scorers call it: 7x7 uniform window (``scipy.ndimage.uniform_filter``, reflect
+borders), K1 0.01, K2 0.03, sample covariances (N / (N - 1), N = 49), the mean of the SSIM
+map without a 3-pixel border; the window and covariance options that the PATN / ADGAN and
+GFLA / DPTN scorers set are arguments of :func:`ssim` (``tfposegen.metrics.pose_transfer``).
+Grey images are skimage's ``rgb2gray`` of uint8 images: ``[0.2125, 0.7154, 0.0721]`` of the
+[0, 1] floats.
 PSNR ``10 log10(data_range^2 / MSE)``; L1 ``mean |a - b|``; L2 ``sqrt(sum (a - b)^2) / N``
 (not an RMSE; ``score.py`` in charliememory/Disentangled-Person-Image-Generation).
 """
@@ -20,19 +22,32 @@ def rgb2gray(image):
     return (np.asarray(image, np.float64) / 255.0) @ GREY
 
 
-def ssim(a, b, data_range, win_size=7):
-    """Mean SSIM of two single-channel images (see module docstring).
+def ssim(a, b, data_range, win_size=7, gaussian_sigma=None, sample_covariance=True):
+    """Mean SSIM of two single-channel images (scikit-image's ``structural_similarity``).
 
     Args:
-        a, b: float or int arrays [H, W] (H, W >= win_size).
+        a, b: float or int arrays [H, W] (H, W >= the window).
         data_range: dynamic range (skimage: ``max - min`` of the reference in the scorers).
+        win_size: side of the uniform window (ignored with ``gaussian_sigma``).
+        gaussian_sigma: Gaussian window of this sigma instead (skimage's
+            ``gaussian_weights=True``: ``scipy.ndimage.gaussian_filter`` truncated at 3.5
+            sigma, so 11x11 at sigma 1.5).
+        sample_covariance: variances with the N / (N - 1) correction (skimage's
+            ``use_sample_covariance``, N the window's pixel count).
 
     Returns:
-        float in [-1, 1].
+        float in [-1, 1]: the SSIM map's mean without a (window - 1) / 2 border.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    filt = lambda x: ndimage.uniform_filter(x, size=win_size)  # noqa: E731
-    cov = win_size ** 2 / (win_size ** 2 - 1.0)
+    if gaussian_sigma is None:
+        filt = lambda x: ndimage.uniform_filter(x, size=win_size)  # noqa: E731
+    else:
+        win_size = 2 * int(3.5 * gaussian_sigma + 0.5) + 1
+        filt = lambda x: ndimage.gaussian_filter(x, sigma=gaussian_sigma, truncate=3.5)  # noqa: E731
+    if a.shape != b.shape or a.ndim != 2 or min(a.shape) < win_size:
+        raise ValueError(f"ssim: need two equal [H, W] images of at least {win_size}x"
+                         f"{win_size} (the window), got {a.shape} and {b.shape}")
+    cov = win_size ** 2 / (win_size ** 2 - 1.0) if sample_covariance else 1.0
     ua, ub = filt(a), filt(b)
     vaa = cov * (filt(a * a) - ua * ua)
     vbb = cov * (filt(b * b) - ub * ub)
@@ -41,6 +56,13 @@ def ssim(a, b, data_range, win_size=7):
     s = ((2 * ua * ub + c1) * (2 * vab + c2)) / ((ua ** 2 + ub ** 2 + c1) * (vaa + vbb + c2))
     pad = (win_size - 1) // 2
     return float(s[pad:-pad, pad:-pad].mean())
+
+
+def ssim_multichannel(a, b, data_range, **window):
+    """skimage's ``multichannel=True``: the mean over channels of :func:`ssim` of [H, W, C]
+    arrays (``window``: :func:`ssim`'s window arguments)."""
+    return float(np.mean([ssim(a[..., c], b[..., c], data_range, **window)
+                          for c in range(a.shape[-1])]))
 
 
 def ssim_gray(generated, reference):
@@ -56,8 +78,7 @@ def ssim_gray(generated, reference):
 def ssim_color(generated, reference):
     """``compare_ssim(multichannel=True)`` of uint8 [H, W, 3] images: the mean of the
     per-channel SSIM with data_range 255."""
-    return float(np.mean([ssim(generated[..., c], reference[..., c], 255.0)
-                          for c in range(generated.shape[-1])]))
+    return ssim_multichannel(generated, reference, 255.0)
 
 
 def psnr(reference, test, data_range):
@@ -98,4 +119,4 @@ def masked_psnr(image, reference, mask):
 
 
 __all__ = ["l1_mean", "l2_mean", "masked_psnr", "psnr", "rgb2gray", "ssim", "ssim_color",
-           "ssim_gray"]
+           "ssim_gray", "ssim_multichannel"]

@@ -14,6 +14,14 @@ def apply_gradients(optimizer, tape, loss, variables):
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 
+def run_replicas(strategy, replica_fn, *args):
+    """``strategy.run(replica_fn, args)``; every output (a nest of scalars) averaged over the
+    replicas."""
+    out = strategy.run(replica_fn, args=args)
+    return tf.nest.map_structure(
+        lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+
+
 def make_strategy(name, cross_device_ops=None):
     """The ``tf.distribute`` strategy of a ``--strategy`` flag: ``default`` (one device),
     ``mirrored`` (all local GPUs; ``cross_device_ops`` as MirroredStrategy's) or

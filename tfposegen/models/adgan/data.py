@@ -6,15 +6,13 @@ import json
 import os
 import shutil
 
-import numpy as np
-
 from tfposegen.data.pose_pairs import (
     SUMMARY_FILE,
-    PosePairsError,
     adgan_parse_path,
     make_synthetic_pose_pairs,
     write_pose_pair_records,
 )
+from tfposegen.models.adgan.networks import N_CLASSES
 from tfposegen.utils.files import read_rgb
 
 
@@ -35,9 +33,13 @@ def dataroot_records(dataroot, phase, pairs_csv=None, annotation_csv=None, dir_s
     Returns:
         (records folder, (H, W), number of pairs).
 
+    Every image must have the first one's size and every parsing map its image's size and
+    labels 0..7; nothing is written otherwise.
+
     Raises:
         FileNotFoundError: no images or CSV (the message names the paths);
-        tfposegen.data.pose_pairs.PosePairsError: unusable files, or no usable pair.
+        tfposegen.data.pose_pairs.PosePairsError: a wrong file (named), or no usable pair;
+        tfposegen.pose.formats.PoseFileError: a malformed keypoint CSV line (named).
     """
     root = os.path.abspath(dataroot)
     out = f"{root}_{phase}_records"
@@ -59,28 +61,21 @@ def dataroot_records(dataroot, phase, pairs_csv=None, annotation_csv=None, dir_s
                                 parse_dir=dir_sem or os.path.dirname(root),
                                 parse_path=adgan_parse_path,
                                 image_size=read_rgb(os.path.join(image_dir, first[0])).shape[:2],
-                                num_shards=num_shards, verbose=verbose)
+                                num_shards=num_shards, verbose=verbose,
+                                num_parse_classes=N_CLASSES, same_size=True)
     with open(summary) as f:
         info = json.load(f)
-    if not info["records"]:
-        raise PosePairsError(f"{out}: no usable pairs ({info})")
     return out, tuple(info["keypoint_frame"]), int(info["records"])
 
 
 def make_synthetic_dataroot(folder, size=(16, 16), num_people=2, views=2, seed=0):
     """A tiny ADGAN dataroot made offline: ``tfposegen.data.pose_pairs.
-    make_synthetic_pose_pairs`` images and CSVs for the ``train`` phase, the same files
-    copied as the ``test`` phase, and ``semantic_merge3`` label maps (``.npy``, at
-    ``adgan_parse_path`` of each name, with ``folder`` as dirSem): 8 horizontal bands,
-    label ``row * 8 // H``. Returns the image names."""
-
-
-    names = sorted(make_synthetic_pose_pairs(folder, num_people, views, size, seed))
-    labels = (np.arange(size[0]) * 8 // size[0])[:, None].repeat(size[1], 1).astype(np.uint8)
-    for name in names:
-        path = os.path.join(folder, adgan_parse_path(name))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        np.save(path, labels)
+    make_synthetic_pose_pairs`` images, CSVs and ``semantic_merge3`` 8-class parsing maps
+    (``.npy`` at ``adgan_parse_path`` of each name, with ``folder`` as dirSem) for the
+    ``train`` phase, and the same files copied as the ``test`` phase. Returns the image
+    names."""
+    names = sorted(make_synthetic_pose_pairs(folder, num_people, views, size, seed,
+                                             parse_path=adgan_parse_path))
     shutil.copytree(os.path.join(folder, "train"), os.path.join(folder, "test"),
                     dirs_exist_ok=True)
     for kind in ("pairs", "annotation"):

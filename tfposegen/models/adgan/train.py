@@ -25,8 +25,13 @@ CX values).
 
 Adam is Keras' (epsilon 1e-8): it adds epsilon to ``sqrt(v_hat) * sqrt(1 - beta2^t)``
 where torch adds it to ``sqrt(v_hat)``; the steps differ only where ``sqrt(v_hat)`` is
-near 1e-8. One replica (the CX loss centres features by the mean over the whole batch,
-so splitting the batch over replicas would change it).
+near 1e-8.
+
+Under a ``tf.distribute`` strategy the global batch is split among the replicas and the
+update is the one of a single device with the whole batch, as the original's
+``nn.DataParallel`` (which computes the losses on the gathered batch): every loss is a mean
+over equal per-replica shares, and the CX loss centres the features by the mean of the
+global batch (an all-reduce; :func:`cx_loss`). Only D's dropout masks differ.
 """
 
 import math
@@ -42,7 +47,14 @@ from tfposegen.losses.perceptual import (
     contextual_loss,
     l1_plus_perceptual,
 )
-from tfposegen.train.common import apply_gradients, model_variables, variables_by_index
+from tfposegen.train.common import (
+    apply_gradients,
+    model_variables,
+    run_replicas,
+    split_batch,
+    variables_by_index,
+    xla_ok,
+)
 
 # scripts/train.sh in menyifang/ADGAN, with the option defaults it keeps (options/*.py).
 LAMBDA_GAN = 5.0
@@ -99,13 +111,27 @@ def generator_gan_loss(pb_scores, pp_scores, lambda_gan=LAMBDA_GAN):
     return (lambda_gan * lsgan_g_loss(pb_scores) + lambda_gan * lsgan_g_loss(pp_scores)) / 2
 
 
+def global_channel_mean(feats):
+    """Mean channel vector [1, 1, 1, C] of ``feats`` [B, h, w, C] over batch, h and w; in a
+    replica context with several replicas, of the global batch (the all-reduced mean of the
+    replicas' equal shares). Constant: no gradient flows into it."""
+    mean = tf.reduce_mean(feats, axis=(0, 1, 2), keepdims=True)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1:
+        mean = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, mean)
+    return tf.stop_gradient(mean)
+
+
 def cx_loss(real_feats, fake_feats, layers=ADGAN_CX_LAYERS, sigma=CX_SIGMA,
             lambda_cx=LAMBDA_CX):
     """``pair_cxloss``: ``lambda_cx * sum_l CX(target=real_l, inference=fake_l)`` over
-    relu3_2 and relu4_2 (``backward_G`` with ``CXLoss(sigma=0.5)``). Features: dicts
-    {tap: [B, h, w, C]}. float32 scalar >= 0."""
-    return lambda_cx * sum(contextual_loss(fake_feats[k], real_feats[k], sigma=sigma)
-                           for k in layers)
+    relu3_2 and relu4_2 (``backward_G`` with ``CXLoss(sigma=0.5)``), centred by the real
+    features' :func:`global_channel_mean`. Features: dicts {tap: [B, h, w, C]} of images
+    that carry no gradient on the real side. float32 scalar >= 0."""
+    return lambda_cx * sum(
+        contextual_loss(fake_feats[k], real_feats[k], sigma=sigma,
+                        center=global_channel_mean(real_feats[k]))
+        for k in layers)
 
 
 def generator_losses(nets, vggs, batch, fake, weights=None, training=True):
@@ -172,21 +198,33 @@ class ADGANTrainer:
         niter, niter_decay: epochs at ``lr`` and of linear decay (:func:`lr_factor`).
         epoch_size: pairs per epoch (4000).
         weights: overrides of the loss weights (see :func:`generator_losses`).
-        jit_compile: compile the step with XLA.
+        jit_compile: compile the replicas' step with XLA (not with several CPU replicas).
+        strategy: ``tf.distribute`` strategy whose scope built ``nets`` and ``vggs``
+            (default: the current one); ``batch_size`` is global and must divide among its
+            replicas.
     """
 
     def __init__(self, nets, vggs, batch_size, lr=LR, niter=500, niter_decay=500,
-                 epoch_size=EPOCH_SIZE, weights=None, jit_compile=False):
+                 epoch_size=EPOCH_SIZE, weights=None, jit_compile=False, strategy=None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
+        if int(batch_size) % self.replicas:
+            raise ValueError(f"batch_size {batch_size} must divide among {self.replicas} "
+                             "replicas")
         self.nets, self.vggs, self.batch_size = nets, vggs, int(batch_size)
         self.lr0, self.niter, self.niter_decay = float(lr), int(niter), int(niter_decay)
         self.epoch_size, self.weights = int(epoch_size), dict(weights or {})
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.vars = {k: nets[k].trainable_weights for k in ("netG", "netD_PB", "netD_PP")}
-        self.opts = {k: _adam(self.lr0) for k in self.vars}
-        for k, opt in self.opts.items():
-            opt.build(self.vars[k])
+        with self.strategy.scope():
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.opts = {k: _adam(self.lr0) for k in self.vars}
+            for k, opt in self.opts.items():
+                opt.build(self.vars[k])
         # no tensor-dependent Python control flow: autograph would only cost tracing time
-        self._step_fn = tf.function(self._iteration, jit_compile=jit_compile, autograph=False)
+        replica_step = tf.function(self._iteration, autograph=False,
+                                   jit_compile=xla_ok(self.strategy, jit_compile))
+        self._step_fn = tf.function(lambda b: run_replicas(self.strategy, replica_step, b),
+                                    autograph=False)
 
     @property
     def total_steps(self):
@@ -226,13 +264,13 @@ class ADGANTrainer:
         return out
 
     def train_step(self, batch):
-        """One iteration on ``batch`` (dict of :data:`MODEL_KEYS` tensors); sets the
-        epoch's learning rate first. Returns {name: float} of :data:`LOSS_NAMES` and
-        ``lr``."""
+        """One iteration on the global ``batch`` (dict of :data:`MODEL_KEYS` tensors, split
+        here among the replicas); sets the epoch's learning rate first. Returns
+        {name: float} of :data:`LOSS_NAMES` (means over the replicas) and ``lr``."""
         lr = self.learning_rate(int(self.step.numpy()))
         for opt in self.opts.values():
             opt.learning_rate.assign(lr)
-        out = self._step_fn(batch)
+        out = self._step_fn({k: split_batch(self.strategy, v) for k, v in batch.items()})
         self.step.assign_add(1)
         return {**{k: float(out[k]) for k in LOSS_NAMES}, "lr": lr}
 

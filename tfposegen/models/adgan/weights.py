@@ -18,7 +18,10 @@ A name map is a list of ``(keras variable, torch name, kind)`` with ``kind`` one
 import os
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, assign_state_dict, state_dict
-from tfposegen.losses.perceptual import VGG19_LAYERS, load_torchvision_vgg19
+from tfposegen.losses.perceptual import (
+    VGG19_LAYERS,
+    load_torchvision_vgg19,
+)
 from tfposegen.models.adgan.discriminators import ResnetDiscriminator
 from tfposegen.models.adgan.networks import ADGen
 from tfposegen.utils import saving
@@ -31,7 +34,8 @@ NETWORK_CLASSES = {"ADGen": ADGen, "ResnetDiscriminator": ResnetDiscriminator}
 
 __all__ = ["ADGEN_IGNORED", "NETWORK_CLASSES", "TorchCheckpointError", "adgen_weight_map",
            "discriminator_weight_map", "load_adgen_state", "load_discriminator_state",
-           "load_networks", "load_vgg19", "save_networks"]
+           "load_demo_generator", "load_generator", "load_networks", "load_vgg19",
+           "save_demo_generator", "save_networks", "seeded_vgg19_state"]
 
 
 def _conv(layer, name):
@@ -267,3 +271,115 @@ def load_vgg_conv(model, path):
                       (layer.bias, f"{name}.bias", "vector")]
     assign_state_dict(pairs, state_dict(path), path=str(path), strict=True)
     return len(pairs)
+
+
+def seeded_vgg19_state(seed=0):
+    """A torchvision-layout VGG19 ``features`` state dict drawn with numpy: He-normal kernels
+    (std ``sqrt(2 / (9 * in))``), zero biases, in :data:`VGG19_LAYERS` order from
+    ``numpy.random.default_rng(seed)``. The stand-in for ImageNet weights of the synthetic
+    chain (nothing is downloaded); the same seed gives the same arrays, so a demo generator
+    file need not store its frozen texture VGG.
+
+    Returns:
+        dict ``features.{i}.weight`` float32 [O, I, 3, 3] / ``features.{i}.bias`` [O].
+    """
+    import numpy as np
+
+    rng, state, cin = np.random.default_rng(seed), {}, 3
+    for index, name in enumerate(VGG19_LAYERS):
+        if name.startswith("conv"):
+            cout = 64 * 2 ** min(int(name[4]) - 1, 3)
+            std = np.sqrt(2.0 / (9 * cin))
+            state[f"features.{index}.weight"] = (rng.standard_normal((cout, cin, 3, 3))
+                                                 * std).astype(np.float32)
+            state[f"features.{index}.bias"] = np.zeros(cout, np.float32)
+            cin = cout
+    return state
+
+
+def save_demo_generator(model, path, vgg_seed, metadata=None):
+    """Write a generator whose texture VGG is :func:`seeded_vgg19_state` ``(vgg_seed)`` as a
+    small ``.npz``: its config, the seed, and every other tensor under the original's torch
+    name (``adgen_weight_map``, torch layouts) in float16, written atomically.
+
+    The file holds ~2 bytes per trainable parameter (19.3 MB at ``presets.ADGEN_TINY``);
+    :func:`load_demo_generator` rebuilds the VGG from the seed, so the network it returns
+    computes with the float16-rounded weights.
+
+    Args:
+        model: an :class:`ADGen` whose ``enc_style.vgg`` holds ``seeded_vgg19_state(vgg_seed)``.
+        path: output ``.npz`` file.
+        vgg_seed: the seed of its VGG (checked against the weights).
+        metadata: JSON-serialisable dict stored in the file.
+    """
+    import json
+
+    import numpy as np
+
+    from tfposegen.convert.torch_checkpoint import to_torch
+    from tfposegen.utils.files import atomic_path
+
+    vgg = seeded_vgg19_state(vgg_seed)["features.0.weight"]
+    if not np.array_equal(to_torch(model.enc_style.vgg.stack[0].kernel, "conv2d"), vgg):
+        raise ValueError(f"{path}: the generator's texture VGG is not seeded_vgg19_state"
+                         f"({vgg_seed})")
+    # a state dict without the VGG: the file reads like the original's netG minus enc_style.vgg
+    arrays = {name: to_torch(variable, kind).astype(np.float16)
+              for variable, name, kind in adgen_weight_map(model)
+              if not name.startswith("enc_style.vgg.")}
+    header = {"config": model.get_config(), "vgg_seed": int(vgg_seed), **(metadata or {})}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, __header__=np.array(json.dumps(header)), **arrays)
+    return os.path.abspath(path)
+
+
+def load_demo_generator(path):
+    """Load a file of :func:`save_demo_generator`: ``(ADGen, metadata dict)``.
+
+    Raises:
+        tfposegen.convert.torch_checkpoint.TorchCheckpointError: not such a file, or its
+            tensors do not fit its config (the message names the file).
+    """
+    import json
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["__header__"]))
+            state = {k: data[k].astype(np.float32) for k in data.files if k != "__header__"}
+        model = ADGen.from_config(header["config"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise TorchCheckpointError(f"{path}: not an ADGAN demo generator file ({e})") from None
+    vgg = seeded_vgg19_state(header["vgg_seed"])
+    state.update({f"enc_style.vgg.{k[len('features.'):]}": v for k, v in vgg.items()})
+    load_adgen_state(model, state, path=str(path))
+    return model, {k: v for k, v in header.items() if k != "config"}
+
+
+def load_generator(path):
+    """An :class:`ADGen` from any of its files: a networks folder with ``netG``
+    (:func:`save_networks`), the original's ``<label>_net_netG.pth`` (plain or DataParallel
+    keys; its size read from the file) or a demo file (:func:`save_demo_generator`, ``.npz``).
+
+    Raises:
+        TorchCheckpointError / tfposegen.utils.saving.NetworksFileError (ValueErrors): a
+            missing, unreadable or foreign file; the message names it.
+    """
+    path = os.fspath(path)
+    if os.path.isfile(os.path.join(path, saving.CONFIG_FILE)):
+        nets, _ = load_networks(path)
+        if "netG" not in nets:
+            raise saving.NetworksFileError(f"{path}: has no netG")
+        return nets["netG"]
+    if not os.path.isfile(path):
+        raise TorchCheckpointError(f"{path}: neither a networks folder nor a netG file")
+    if path.endswith(".npz"):
+        return load_demo_generator(path)[0]
+    state = state_dict(path)
+    try:
+        model = ADGen(**adgen_config(state))
+    except ValueError as e:
+        raise TorchCheckpointError(f"{path}: {e}") from None
+    load_adgen_state(model, state, path=path)
+    return model

@@ -28,6 +28,7 @@ from tfposegen.train.common import (
     apply_gradients,
     data_sharded,
     model_variables,
+    run_replicas,
     split_batch,
     variables_by_index,
     xla_ok,
@@ -83,10 +84,7 @@ class EncoderTrainer:
         self._d_step = tf.function(lambda reals: self._run(d_step, reals))
 
     def _run(self, replica_fn, *args):
-        """Run ``replica_fn`` on every replica; the mean of its outputs over replicas."""
-        out = self.strategy.run(replica_fn, args=args)
-        return tf.nest.map_structure(
-            lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+        return run_replicas(self.strategy, replica_fn, *args)
 
     def distribute(self, dataset):
         """Split a dataset of global batches across the replicas (DATA sharding, see

@@ -35,6 +35,7 @@ from tfposegen.train.common import (
     apply_gradients,
     is_chief,
     model_variables,
+    run_replicas,
     same_on_every_worker,
     split_batch,
     variables_by_index,
@@ -164,9 +165,7 @@ class DPIGTrainer:
 
     # -- plumbing
     def _run(self, replica_fn, *args):
-        out = self.strategy.run(replica_fn, args=args)
-        return tf.nest.map_structure(
-            lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+        return run_replicas(self.strategy, replica_fn, *args)
 
     def model_inputs(self, dataset):
         """The dataset with only the tensors the models read: global batches, which

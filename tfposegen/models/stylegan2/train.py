@@ -25,6 +25,7 @@ from tfposegen.train.common import (
     apply_gradients,
     data_sharded,
     model_variables,
+    run_replicas,
     split_batch,
     variables_by_index,
     xla_ok,
@@ -134,10 +135,7 @@ class StyleGAN2Trainer:
         self._update_gs = tf.function(self._update_gs_step)
 
     def _run(self, replica_fn, *args):
-        """Run ``replica_fn`` on every replica; the mean of its outputs over replicas."""
-        out = self.strategy.run(replica_fn, args=args)
-        return tf.nest.map_structure(
-            lambda v: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
+        return run_replicas(self.strategy, replica_fn, *args)
 
     def distribute(self, dataset):
         """Split a dataset of global batches across the strategy's replicas (sharded by
