@@ -23,7 +23,7 @@ def demo():
     return weights.load_generator(DEMO)
 
 
-def _held_out_pairs(n=6):
+def _held_out_pairs(n=24):
     """(source, target, target pose map, source parsing) of ``n`` persons of identity seeds
     5000.. (the demo trained on 0..199), two poses each."""
     out = []
@@ -48,7 +48,8 @@ def test_demo_re_poses_unseen_persons(demo):
     parse = np.asarray(parsing_one_hot(np.stack([p[3] for p in pairs])))
     fake = np.asarray(demo(pose, src, parse))
     gen = [visualize.tensor_to_uint8(f) for f in fake]
-    ssim_gen = np.mean([ssim_color(g, p[1]) for g, p in zip(gen, pairs)])
-    ssim_copy = np.mean([ssim_color(p[0], p[1]) for p in pairs])
-    # measured: see the assertion's numbers in pretrained/README.md
-    assert ssim_gen > ssim_copy + 0.05, (ssim_gen, ssim_copy)
+    ssim_gen = np.array([ssim_color(g, p[1]) for g, p in zip(gen, pairs)])
+    ssim_copy = np.array([ssim_color(p[0], p[1]) for p in pairs])
+    # measured (pretrained/README.md): 0.528 against 0.459, the generator better on 21 of 24
+    assert ssim_gen.mean() > ssim_copy.mean() + 0.04, (ssim_gen.mean(), ssim_copy.mean())
+    assert (ssim_gen > ssim_copy).sum() >= 18, (ssim_gen, ssim_copy)

@@ -11,7 +11,7 @@ The generator is ``<checkpoints_dir>/<name>/<which_epoch>_net/`` (a folder of
 run_scripts/adgan/train.py or convert_weights.py) or, else, the original's
 ``<checkpoints_dir>/<name>/<which_epoch>_net_netG.pth`` (plain or DataParallel keys; its
 size is read from the file), or ``--which_epoch`` itself when it is a path (e.g. the demo
-``pretrained/demo/adgan_demo_64.npz``). Pairs are taken in the pairs-CSV order, batch 1, as the
+``pretrained/demo/adgan_demo_64.npz``, results then under ``test_adgan_demo_64``). Pairs are taken in the pairs-CSV order, batch 1, as the
 original; the dataroot is converted once into TFRecords beside it
 (``<dataroot>_<phase>_records``).
 
@@ -81,8 +81,10 @@ def main(argv):
         raise options.InputError(str(e)) from None
     logging.info("generator from %s", source)
     folder, size, pairs = options.records()
-    out_dir = os.path.join(FLAGS.results_dir, FLAGS.name, f"test_{FLAGS.which_epoch}",
-                           "images")
+    label = FLAGS.which_epoch
+    if source == label:  # a path: its file or folder name without extension
+        label = os.path.splitext(os.path.basename(os.path.normpath(label)))[0]
+    out_dir = os.path.join(FLAGS.results_dir, FLAGS.name, f"test_{label}", "images")
     os.makedirs(out_dir, exist_ok=True)
     data = pose_pair_dataset(folder, size, batch_size=1, shuffle=False, with_parse=True,
                              num_parse_classes=8, peak_only=True)

@@ -492,32 +492,29 @@ def to_keras(array, kind):
     Raises:
         ValueError: unknown ``kind`` or an array of the wrong rank.
     """
-    array = np.asarray(array)
-    if kind == "vector":
-        return array
-    if kind not in _KERAS_LAYOUT:
-        raise ValueError(f"to_keras: unknown kind {kind!r}; "
-                         f"expected one of {sorted(_KERAS_LAYOUT) + ['vector']}")
-    rank, perm = _KERAS_LAYOUT[kind]
-    if array.ndim != rank:
-        raise ValueError(f"to_keras: a {kind} weight must be {rank}-D, got shape {array.shape}")
-    return np.ascontiguousarray(array.transpose(perm))
+    return _relayout(array, kind, "to_keras")
 
 
 def to_torch(array, kind):
     """The inverse of :func:`to_keras`: a Keras 3 variable's value in the torch layout of
     ``kind`` (e.g. ``Conv2D`` ``(kh, kw, in, out)`` -> ``(out, in, kh, kw)``). C-contiguous
     np.ndarray of the same dtype."""
+    return _relayout(array, kind, "to_torch")
+
+
+def _relayout(array, kind, direction):
     array = np.asarray(array)
     if kind == "vector":
         return array
     if kind not in _KERAS_LAYOUT:
-        raise ValueError(f"to_torch: unknown kind {kind!r}; "
+        raise ValueError(f"{direction}: unknown kind {kind!r}; "
                          f"expected one of {sorted(_KERAS_LAYOUT) + ['vector']}")
     rank, perm = _KERAS_LAYOUT[kind]
     if array.ndim != rank:
-        raise ValueError(f"to_torch: a {kind} weight must be {rank}-D, got shape {array.shape}")
-    return np.ascontiguousarray(array.transpose(np.argsort(perm)))
+        raise ValueError(f"{direction}: a {kind} weight must be {rank}-D, got shape "
+                         f"{array.shape}")
+    return np.ascontiguousarray(array.transpose(perm if direction == "to_keras"
+                                                else np.argsort(perm)))
 
 
 def _is_ignored(name, ignore):
