@@ -19,5 +19,9 @@ setup(
         "imageio-ffmpeg>=0.4.7",  # the ffmpeg binary for DGP's MP4 videos
         "tensorboard",  # tf.summary in the training scripts (TF no longer pulls it in)
     ],
-    extras_require={"test": ["pytest", "pytest-xdist"]},
+    package_data={"tfposegen.serving": ["static/*.html"]},
+    extras_require={
+        "web": ["flask>=3", "waitress>=3"],  # run_scripts/shopper/websvc.py
+        "test": ["pytest", "pytest-xdist", "flask>=3", "waitress>=3", "selenium>=4.10"],
+    },
 )

@@ -2,12 +2,14 @@
 
     python benchmarks/report.py [--quick]
 
-Runs ``bench_stylegan2.py``, ``bench_dgp.py`` and ``bench_data.py`` one after the other (each
-in its own process, so they do not slow each other), reads the markdown tables they print,
+Runs ``bench_stylegan2.py``, ``bench_dgp.py``, ``bench_data.py`` and ``bench_websvc.py`` one
+after the other (each in its own process, so they do not slow each other), reads the
+markdown tables they print,
 and writes ``benchmarks/README.md`` atomically: the machine (CPU, cores, memory, TensorFlow
 and Keras versions, date, load average before and after), one table with the key figure of
 every benchmark and its ratio to the baseline measured side by side in the same run (eager
-execution, a plain ``tf.function``, the machine's matmul peak, the JPEG-decoding ceiling),
+execution, a plain ``tf.function``, the machine's matmul peak, the JPEG-decoding ceiling,
+the web service's work called in-process),
 then every benchmark's own output. ``--quick`` runs smaller settings (256 px only, fewer
 steps and records; about 6 minutes on 2 cores instead of about 25).
 """
@@ -31,6 +33,7 @@ RUNS = {  # name -> (script, full arguments, quick arguments)
                    ["--resolutions", "256", "--steps", "2", "--no_components"]),
     "DPIG data": ("bench_data.py", ["--workers", "1"],
                   ["--identities", "3", "--poses", "3", "--workers", "1", "--passes", "1"]),
+    "Web service": ("bench_websvc.py", ["--requests", "48"], ["--requests", "16"]),
 }
 
 
@@ -72,6 +75,14 @@ def summary(name, found):
                 rows.append((name, "tf.data reader, heat-maps in the pipeline / without",
                              f"{r['data']} {r['size']}, batch 8", f"{with_} / {without} pairs/s",
                              f"{ratio} of the JPEG-decoding ceiling"))
+    elif name == "Web service":
+        for r in flat:
+            if "p50 ms" in r:
+                rows.append((name, "POST /api/pose_transfer on loopback, p50 / p95",
+                             f"ADGAN demo 64x44, concurrency {r['concurrency']}",
+                             f"{r['p50 ms']} / {r['p95 ms']} ms, {r['requests/s']} requests/s",
+                             f"{r['p50 vs in-process']} the in-process latency; "
+                             f"{r['requests/s vs in-process']} of its throughput"))
     return rows
 
 

@@ -8,6 +8,8 @@
         --pretrained_poseAE_path logs_DF/MODEL102_DF_PoseRCV_AE \\
         --pretrained_poseSample_path logs_DF/MODEL104_DF_subSamplePoseNet_WGAN \\
         --export_dir exported/dpig_df
+    python run_scripts/export_savedmodel.py --adgan_netG checkpoints/<name>/800_net \\
+        --export_dir exported/adgan
     tensorflow_model_server --rest_api_port=8501 --model_name=dgp \\
         --model_base_path=$PWD/exported/dgp
 
@@ -18,7 +20,11 @@ their ``_float`` variants. DPIG (``--dpig_dataset``): the networks of the test m
 for DF, 13 for Market) restored with main.py's ``--pretrained_*`` flags (a checkpoint
 prefix or a training folder, of this library or the released TF1 models); signatures
 ``dpig_pose_transfer`` (+ ``_float``) and, when the app and pose sampler checkpoints are
-given, ``dpig_sample`` and ``dpig_sample_in_pose``. Each system lists its signatures in
+given, ``dpig_sample`` and ``dpig_sample_in_pose``. ADGAN (``--adgan_netG``: a networks folder, the
+original's ``<label>_net_netG.pth`` or a demo file such as
+``pretrained/demo/adgan_demo_64.npz``): signatures ``adgan_pose_transfer`` and
+``adgan_attribute_transfer`` at ``--img_H`` x ``--img_W`` (default: the demo file's size,
+else DeepFashion's 256 x 176). Each system lists its signatures in
 ``tfposegen.models.<system>.export``.
 """
 
@@ -34,8 +40,11 @@ flags.DEFINE_string("network", os.path.join(ROOT, "pretrained", "demo", "dgp_dem
 flags.DEFINE_string("export_dir", None, "Model folder; the export goes to <export_dir>/<version>.")
 flags.DEFINE_integer("version", 1, "Version sub-folder.", lower_bound=1)
 flags.DEFINE_enum("dpig_dataset", None, ["DF", "Market"], "Export DPIG instead of DGP.")
-flags.DEFINE_integer("img_H", None, "DPIG image height (default: DF 256, Market 128).")
-flags.DEFINE_integer("img_W", None, "DPIG image width (default: DF 256, Market 64).")
+flags.DEFINE_string("adgan_netG", None, "Export ADGAN: its generator file or folder.")
+flags.DEFINE_integer("img_H", None, "DPIG / ADGAN image height (default: DF 256, Market 128; "
+                     "ADGAN 256 or the demo file's).")
+flags.DEFINE_integer("img_W", None, "DPIG / ADGAN image width (default: DF 256, Market 64; "
+                     "ADGAN 176 or the demo file's).")
 flags.DEFINE_integer("conv_hidden_num", 128, "DPIG conv width, as main.py.")
 flags.DEFINE_integer("z_num", 64, "DPIG generator bottleneck, as main.py.")
 flags.DEFINE_integer("fc_hidden", None, "DPIG FC width, as main.py (default: the original's).")
@@ -51,7 +60,12 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
-        if FLAGS.dpig_dataset:
+        if FLAGS.adgan_netG:
+            from tfposegen.models.adgan.export import export_generator_file
+
+            path = export_generator_file(FLAGS.adgan_netG, FLAGS.export_dir, FLAGS.version,
+                                          FLAGS.img_H, FLAGS.img_W)
+        elif FLAGS.dpig_dataset:
             from tfposegen.models.dpig.export import export_dpig
             from tfposegen.models.dpig.inference import restore_test_networks
 

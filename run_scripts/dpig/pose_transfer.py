@@ -79,13 +79,9 @@ def run():
     import numpy as np
     import tensorflow as tf
 
-    from tfposegen.models.dpig.inference import (
-        SIZES,
-        fit_photo,
-        pose_transfer,
-        restore_test_networks,
-    )
+    from tfposegen.models.dpig.inference import SIZES, pose_transfer, restore_test_networks
     from tfposegen.models.dpig.train import pose_image, save_grid, to_uint8
+    from tfposegen.pose.keypoints import fit_photo
     from tfposegen.pose.maps import keypoints_to_rcv, pose_heatmap
     from tfposegen.utils.files import read_rgb, write_png
 

@@ -78,18 +78,32 @@ def _disk(radius):
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def _zscore(lab, sample):
-    """Robust colour distance of every pixel to the pixels in ``sample`` (bool [H, W])."""
+def colour_zscore(lab, sample):
+    """Robust colour distance of every pixel to the pixels in ``sample``.
+
+    Args:
+        lab: float32 [H, W, 3] OpenCV 8-bit Lab image.
+        sample: bool [H, W], the reference pixels (at least one).
+
+    Returns:
+        float32 [H, W] >= 0: per-channel distances to the sample's median in units of its
+        scaled MAD (floored at (20, 4, 4) Lab units), combined as a Euclidean norm.
+    """
     values = lab[sample]
     median = np.median(values, axis=0)
     spread = np.maximum(1.4826 * np.median(np.abs(values - median), axis=0), _LAB_FLOOR)
     return np.sqrt((((lab - median) / spread) ** 2).sum(-1))
 
 
-def _body_frame(keypoints):
-    """Shoulder midpoint, unit vectors ``across`` (joint 2 -> joint 5) and ``down``
-    (perpendicular, toward the hips, or toward the image bottom without hips), the
-    shoulder width and the bool [18] presence of the joints."""
+def body_frame(keypoints):
+    """The body's frame from 18 OpenPose keypoints (float [18, 2] (row, col), (-1, -1)
+    missing): (shoulder midpoint float [2], unit vectors ``across`` (joint 2 -> joint 5) and
+    ``down`` (perpendicular, toward the hips, or toward the image bottom without hips),
+    the shoulder width in pixels, bool [18] presence of the joints).
+
+    Raises:
+        ValueError: a shoulder is missing or the shoulders nearly coincide.
+    """
     present = np.all(keypoints >= 0, axis=1)
     if not (present[2] and present[5]):
         raise ValueError("model parse needs both shoulders (keypoints 2 and 5)")
@@ -108,7 +122,7 @@ def _body_frame(keypoints):
 
 def _line_seeds(shape, keypoints):
     """Trunk and arm seed lines: uint8 [H, W] each (trunk 1; arms 2 image-left, 3 right)."""
-    neck, across, down, sw, present = _body_frame(keypoints)
+    neck, across, down, sw, present = body_frame(keypoints)
     width = max(2, int(round(_LINE_WIDTH * sw)))
     trunk, arms = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
 
@@ -152,7 +166,7 @@ def _line_seeds(shape, keypoints):
 
 def _colour_seeds(lab, keypoints, foreground):
     """Skin (trunk) and hair seeds above the shoulders: bool [H, W] each."""
-    neck, across, down, sw, present = _body_frame(keypoints)
+    neck, across, down, sw, present = body_frame(keypoints)
     h, w = foreground.shape
     rows, cols = np.mgrid[:h, :w]
     rel = np.stack([rows - neck[0], cols - neck[1]], -1).astype(np.float32)
@@ -164,7 +178,7 @@ def _colour_seeds(lab, keypoints, foreground):
     none = np.zeros((h, w), bool)
     if sample.sum() < 10:
         return none, none
-    z = _zscore(lab, sample)
+    z = colour_zscore(lab, sample)
     radius = max(1, int(round(_SEED_CORE * sw)))
     core = cv2.erode(foreground.astype(np.uint8), _disk(radius)) > 0
     zone = core & (height > -_HEAD_ZONE)
@@ -225,7 +239,7 @@ def parse_from_keypoints(image, keypoints, person_prob):
     sure_bg = prob < _SURE_BACKGROUND
     markers[sure_bg] = 1
     if sure_bg.sum() >= 10:
-        like_bg = (_zscore(lab, sure_bg) < _BACKGROUND_Z) & (prob < _BACKGROUND_LIKE_MAX)
+        like_bg = (colour_zscore(lab, sure_bg) < _BACKGROUND_Z) & (prob < _BACKGROUND_LIKE_MAX)
         like_bg = cv2.morphologyEx(like_bg.astype(np.uint8), cv2.MORPH_OPEN,
                                    np.ones((3, 3), np.uint8)) > 0
         markers[like_bg & (markers == 0)] = 1
@@ -238,6 +252,18 @@ def parse_from_keypoints(image, keypoints, person_prob):
     for marker, value in _MARKER_LABELS.items():
         parse[regions == marker] = value
     return parse
+
+
+def parse_keypoints(pose_result, image_shape):
+    """The keypoints the parse rules use from a BlazePose result: float32 [18, 2] (row,
+    col), joints of visibility >= 0.2 also outside the image, and the neck and shoulders
+    however unsure (the rules need both shoulders)."""
+    keypoints, _ = to_openpose(pose_result.landmarks, pose_result.visibility, image_shape,
+                               PARSE_MIN_VISIBILITY, inside_only=False)
+    anyway, _ = to_openpose(pose_result.landmarks, pose_result.visibility, image_shape, 0.0,
+                            inside_only=False)
+    keypoints[[1, 2, 5]] = anyway[[1, 2, 5]]
+    return keypoints
 
 
 def person_probability(pose_result, selfie_prob):
@@ -277,12 +303,7 @@ def model_parse(image, keypoints=None, mask=None, pose_model=None, selfie_model=
         pose_model = pose_model or blazepose.BlazePose(model_dir, fetch)
         result = pose_model(image, name=name)
         if keypoints is None:
-            keypoints, _ = to_openpose(result.landmarks, result.visibility, image.shape,
-                                       PARSE_MIN_VISIBILITY, inside_only=False)
-            # the parse needs both shoulders: take BlazePose's estimate however unsure
-            anyway, _ = to_openpose(result.landmarks, result.visibility, image.shape, 0.0,
-                                    inside_only=False)
-            keypoints[[1, 2, 5]] = anyway[[1, 2, 5]]
+            keypoints = parse_keypoints(result, image.shape)
         if mask is None:
             selfie_model = selfie_model or segmentation.SelfieSegmentation(model_dir, fetch)
             mask = person_probability(result, selfie_model(image))

@@ -17,6 +17,7 @@ Keypoint files are read and written by :mod:`tfposegen.pose.formats`.
 
 
 import numpy as np
+from PIL import Image
 
 OPENPOSE_NAMES = ("nose", "neck", "right_shoulder", "right_elbow", "right_wrist",
                   "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee",
@@ -87,3 +88,39 @@ def detect_keypoints(image, model=None, min_visibility=0.5, facing="auto", mirro
     result = model(image, facing=facing, mirror=mirror)
     return to_openpose(result.landmarks, result.visibility, result.segmentation.shape,
                        min_visibility)
+
+
+def fit_photo(image, keypoints, height, width, labels=None):
+    """Scale a photo to fit ``height`` x ``width`` (aspect kept, bicubic) and pad the rest
+    with the photo's border colour (median of its outermost pixels), centred, moving the
+    keypoints (and a label map) with it.
+
+    Args:
+        image: uint8 [h, w, 3].
+        keypoints: float [18, 2] (row, col) in the photo, (-1, -1) missing.
+        height, width: the model's frame.
+        labels: optional integer [h, w] label map (resized nearest-neighbour, padded with 0).
+
+    Returns:
+        (uint8 [height, width, 3], float32 [18, 2] keypoints in the new frame, (-1, -1)
+        kept), plus the uint8 [height, width] labels when given.
+    """
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    scale = min(height / h, width / w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    top, left = (height - nh) // 2, (width - nw) // 2
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    out = np.empty((height, width, 3), np.uint8)
+    out[:] = np.median(border, axis=0).astype(np.uint8)
+    out[top:top + nh, left:left + nw] = np.asarray(
+        Image.fromarray(image).resize((nw, nh), Image.BICUBIC))
+    kp = np.asarray(keypoints, np.float32)
+    moved = kp * np.float32(scale) + np.array([top, left], np.float32)
+    kp = np.where(np.all(kp >= 0, -1, keepdims=True), moved, -1).astype(np.float32)
+    if labels is None:
+        return out, kp
+    fitted = np.zeros((height, width), np.uint8)
+    fitted[top:top + nh, left:left + nw] = np.asarray(
+        Image.fromarray(np.asarray(labels, np.uint8)).resize((nw, nh), Image.NEAREST))
+    return out, kp, fitted

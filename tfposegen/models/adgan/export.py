@@ -92,3 +92,28 @@ def export_adgan(netG, export_dir, version=1, height=256, width=176):
         the path of the version folder.
     """
     return write_versioned(adgan_archive(netG, height, width), export_dir, version)
+
+
+def export_generator_file(net_path, export_dir, version=1, height=None, width=None):
+    """Export an ADGAN generator file or folder (:func:`tfposegen.models.adgan.weights.
+    load_generator`: networks folder, ``<label>_net_netG.pth`` or demo ``.npz``) as
+    ``<export_dir>/<version>/``; the frame defaults to a demo file's size, else 256 x 176.
+
+    Returns:
+        the path of the version folder.
+
+    Raises:
+        ValueError: the file is missing or not an ADGAN generator (the message names it).
+    """
+    import os
+
+    from tfposegen.models.adgan import weights
+
+    if not os.path.exists(net_path):
+        raise ValueError(f"{net_path}: no such generator file or folder")
+    if str(net_path).endswith(".npz"):
+        netG, meta = weights.load_demo_generator(net_path)
+        size = tuple(meta["synthetic_size"])
+    else:
+        netG, size = weights.load_generator(net_path), (256, 176)
+    return export_adgan(netG, export_dir, version, height or size[0], width or size[1])

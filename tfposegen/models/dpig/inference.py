@@ -5,9 +5,7 @@ Keypoints are 18 OpenPose-order joints (row, col) in pixels with (-1, -1) for a 
 joint. Images NHWC float32 in [-1, 1].
 """
 
-import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from tfposegen.models.dpig import models as M
 from tfposegen.pose.maps import keypoints_to_rcv, part_boxes, pose_heatmap, pose_mask
@@ -68,32 +66,4 @@ def restore_test_networks(dataset, height, width, paths, hidden=128, z_num=64, f
     return nets, key
 
 
-def fit_photo(image, keypoints, height, width):
-    """Scale a photo to fit ``height`` x ``width`` (aspect kept, bicubic) and pad the rest
-    with the photo's border colour (median of its outermost pixels), centred, moving the
-    keypoints with it.
-
-    Args:
-        image: uint8 [h, w, 3].
-        keypoints: float [18, 2] (row, col) in the photo, (-1, -1) missing.
-
-    Returns:
-        (uint8 [height, width, 3], float32 [18, 2] keypoints in the new frame, (-1, -1)
-        kept).
-    """
-    image = np.asarray(image)
-    h, w = image.shape[:2]
-    scale = min(height / h, width / w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    top, left = (height - nh) // 2, (width - nw) // 2
-    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-    out = np.empty((height, width, 3), np.uint8)
-    out[:] = np.median(border, axis=0).astype(np.uint8)
-    out[top:top + nh, left:left + nw] = np.asarray(
-        Image.fromarray(image).resize((nw, nh), Image.BICUBIC))
-    kp = np.asarray(keypoints, np.float32)
-    moved = kp * np.float32(scale) + np.array([top, left], np.float32)
-    return out, np.where(np.all(kp >= 0, -1, keepdims=True), moved, -1).astype(np.float32)
-
-
-__all__ = ["SIZES", "fit_photo", "pose_transfer", "restore_test_networks"]
+__all__ = ["SIZES", "pose_transfer", "restore_test_networks"]

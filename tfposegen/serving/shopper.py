@@ -1,0 +1,179 @@
+"""The shopper pipeline: a product photo (a model wearing the product) and a shopper's photo
+in, the product worn in the shopper's pose out, through an exported pose-transfer
+SavedModel.
+
+This is the job of ``websvc.py`` in sgoldyaev/DeepFashion.ADGAN (OpenPose keypoints, Mask
+R-CNN masks as the parse, ADGAN), done with this library's parts:
+
+1. each photo: BlazePose (:mod:`tfposegen.pose.blazepose`) and the selfie segmentation;
+   refused with a shopper-readable :class:`~tfposegen.serving.uploads.PhotoError` when it
+   shows no person, several people, a back view (:func:`is_back_view`) or too little of
+   the body (both shoulders and a hip are needed);
+2. the product photo's 8-class parse (:func:`tfposegen.parsing.adgan.adgan_parse`);
+3. both photos fitted into the model's frame (:func:`tfposegen.pose.keypoints.fit_photo`);
+4. the SavedModel's ``adgan_pose_transfer`` signature (``tfposegen.models.adgan.export``):
+   the product photo's person rendered in the shopper's pose.
+
+The SavedModel is loaded once and warmed with one call; its frame (H, W) is read from the
+signature. Not thread-safe: one caller at a time (:class:`tfposegen.serving.jobs.JobQueue`
+runs it on one worker thread).
+"""
+
+import collections
+import warnings
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tfposegen.parsing.adgan import adgan_parse
+from tfposegen.parsing.model import parse_keypoints, person_probability
+from tfposegen.pose import blazepose
+from tfposegen.pose.keypoints import fit_photo, to_openpose
+from tfposegen.pose.segmentation import SelfieSegmentation
+from tfposegen.serving.uploads import PhotoError, sentence
+
+SIGNATURE = "adgan_pose_transfer"
+_LIMBS = ((1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
+          (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17))
+# ADGAN_LABELS colours for the parse picture: bg, pants, hair, skirt, face, upper, arm, leg
+PARSE_COLOURS = np.array([[0, 0, 0], [0, 0, 255], [128, 64, 0], [0, 128, 128],
+                          [255, 200, 150], [255, 0, 0], [255, 255, 0], [0, 200, 0]], np.uint8)
+_MIN_VISIBILITY = 0.5
+
+Person = collections.namedtuple("Person", "image keypoints parse pose_picture")
+Person.__doc__ = """One analysed photo in the model's frame: ``image`` uint8 [H, W, 3],
+``keypoints`` float32 [18, 2] (row, col) integer pixels, (-1, -1) missing, ``parse`` uint8 [H, W] ADGAN
+labels (None when not needed), ``pose_picture`` uint8 [h, w, 3]: the photo with its
+keypoints drawn."""
+
+
+def is_back_view(result, image_shape):
+    """True when BlazePose sees the person from behind: its nose lies inside the photo and
+    is visible (so the ``facing="auto"`` result kept the model's own left / right; see
+    :mod:`tfposegen.pose.blazepose`) and the person's right shoulder is on the image's
+    right (:func:`tfposegen.pose.blazepose.faces_camera` is False).
+
+    Args:
+        result: :class:`tfposegen.pose.blazepose.PoseResult` of ``facing="auto"``.
+        image_shape: (H, W, ...) of the photo.
+    """
+    h, w = image_shape[:2]
+    row, col = result.landmarks[0]
+    face = result.visibility[0] >= _MIN_VISIBILITY and 0 <= row < h and 0 <= col < w
+    return bool(face) and not blazepose.faces_camera(result.landmarks, result.roi)
+
+
+def draw_keypoints(image, keypoints):
+    """The photo (uint8 [H, W, 3]) with the 18 keypoints (row, col; (-1, -1) missing) and
+    their limbs drawn, line width ~1 % of the photo's height: uint8 [H, W, 3]."""
+    picture = Image.fromarray(np.asarray(image, np.uint8))
+    draw = ImageDraw.Draw(picture)
+    width = max(1, round(picture.height / 100))
+    present = np.all(np.asarray(keypoints) >= 0, axis=1)
+    for a, b in _LIMBS:
+        if present[a] and present[b]:
+            draw.line([tuple(keypoints[a][::-1]), tuple(keypoints[b][::-1])], fill=(0, 255, 0),
+                      width=width)
+    for r, c in np.asarray(keypoints)[present]:
+        draw.ellipse([c - 2 * width, r - 2 * width, c + 2 * width, r + 2 * width],
+                     fill=(255, 0, 0))
+    return np.asarray(picture)
+
+
+def parse_picture(parse):
+    """uint8 [H, W] ADGAN labels -> uint8 [H, W, 3] colours (:data:`PARSE_COLOURS`)."""
+    return PARSE_COLOURS[np.clip(np.asarray(parse), 0, 7)]
+
+
+class ShopperPipeline:
+    """Product photo + shopper photo -> the product worn in the shopper's pose.
+
+    Args:
+        model_dir: a SavedModel (a version folder of ``tfposegen.models.adgan.export``)
+            with the ``adgan_pose_transfer`` signature.
+        pose_model, selfie_model: BlazePose / selfie segmentation to reuse (else built from
+            ``blazepose_dir`` / ``fetch``, :mod:`tfposegen.pose.model_files`).
+    """
+
+    def __init__(self, model_dir, pose_model=None, selfie_model=None, blazepose_dir=None,
+                 fetch=True):
+        import tensorflow as tf
+
+        self._tf = tf
+        loaded = tf.saved_model.load(model_dir)
+        if SIGNATURE not in loaded.signatures:
+            raise ValueError(f"{model_dir}: no '{SIGNATURE}' signature (has "
+                             f"{sorted(loaded.signatures)}); export an ADGAN generator with "
+                             f"run_scripts/export_savedmodel.py --adgan_netG")
+        self._loaded = loaded
+        self._fn = loaded.signatures[SIGNATURE]
+        shape = self._fn.structured_input_signature[1]["images"].shape
+        self.height, self.width = int(shape[1]), int(shape[2])
+        self.pose_model = pose_model or blazepose.BlazePose(blazepose_dir, fetch)
+        self.selfie_model = selfie_model or SelfieSegmentation(blazepose_dir, fetch)
+        self.transfer(np.zeros((1, self.height, self.width, 3), np.uint8),
+                      np.zeros((1, self.height, self.width), np.int32),
+                      np.full((1, 18, 2), -1, np.float32))  # warm-up: traces once
+
+    def transfer(self, images, parse, target_keypoints):
+        """The signature itself: uint8 [N, H, W, 3], int [N, H, W], float [N, 18, 2] (row,
+        col in the frame) -> uint8 [N, H, W, 3]."""
+        tf = self._tf
+        out = self._fn(images=tf.constant(images, tf.uint8), parse=tf.constant(parse, tf.int32),
+                       target_keypoints=tf.constant(target_keypoints, tf.float32))
+        return out["images"].numpy()
+
+    def analyse(self, photo, what, with_parse):
+        """One photo -> :class:`Person` in the model's frame.
+
+        Args:
+            photo: uint8 [h, w, 3] RGB (:func:`tfposegen.serving.uploads.read_photo`).
+            what: how messages name it ("your photo", "the product photo").
+            with_parse: also make the 8-class parse (the appearance source needs it).
+
+        Raises:
+            PhotoError (422): no person, several people, a back view, or no shoulders /
+                hips.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", blazepose.MultiplePeopleWarning)
+            try:
+                result = self.pose_model(photo, name=what)
+            except blazepose.NoPersonError:
+                raise PhotoError(f"We could not find a person in {what}. Please use a photo "
+                                 f"of one person, standing, seen from the front.") from None
+        if any(issubclass(w.category, blazepose.MultiplePeopleWarning) for w in caught):
+            raise PhotoError(f"{sentence(what)} shows several people. Please use a photo of "
+                             f"one person only.")
+        if is_back_view(result, photo.shape):
+            raise PhotoError(f"{sentence(what)} seems to show the person from behind. Please use a "
+                             f"photo taken from the front.")
+        keypoints, _ = to_openpose(result.landmarks, result.visibility, photo.shape)
+        present = np.all(keypoints >= 0, axis=1)
+        if not (present[2] and present[5] and (present[8] or present[11])):
+            raise PhotoError(f"{sentence(what)} does not show enough of the body. Please use "
+                             f"a photo where the shoulders and hips are visible.")
+        labels = None
+        if with_parse:
+            prob = person_probability(result, self.selfie_model(photo))
+            labels = adgan_parse(photo, parse_keypoints(result, photo.shape), prob)
+            image, kp, labels = fit_photo(photo, keypoints, self.height, self.width, labels)
+        else:
+            image, kp = fit_photo(photo, keypoints, self.height, self.width)
+        # ADGAN's pose maps mark a joint at integer pixels only (its annotations are
+        # integers; tfposegen.models.adgan.export): round, keeping (-1, -1) for missing
+        kp = np.where(kp >= 0, np.round(kp), -1).astype(np.float32)
+        return Person(image, kp, labels, draw_keypoints(photo, keypoints))
+
+    def render(self, product, shopper):
+        """The product photo's person (:class:`Person` with a parse) in the shopper's pose
+        (:class:`Person`): uint8 [H, W, 3]."""
+        return self.transfer(product.image[None], product.parse[None].astype(np.int32),
+                             shopper.keypoints[None])[0]
+
+    def __call__(self, product_photo, shopper_photo):
+        """Product photo, shopper photo (uint8 RGB) -> (uint8 [H, W, 3] result, product
+        :class:`Person`, shopper :class:`Person`). Raises PhotoError as :meth:`analyse`."""
+        product = self.analyse(product_photo, "the product photo", with_parse=True)
+        shopper = self.analyse(shopper_photo, "your photo", with_parse=False)
+        return self.render(product, shopper), product, shopper

@@ -1,0 +1,224 @@
+"""The shopper web service as a Flask (WSGI) application: a page, a catalogue view and a
+JSON API over :class:`tfposegen.serving.shopper.ShopperPipeline`.
+
+Routes (JSON errors are ``{"error": message}`` with a 4xx / 5xx status; no traceback is
+ever sent):
+
+=====================================  ============================================================
+``GET /``                              the page (``static/index.html``)
+``GET /healthz``                       ``{"status": "ok", "frame": [H, W], "queue": {...}}``
+``GET /api/catalog``                   ``{"products": [{"id", "name", "url"}]}``
+``GET /catalog/<id>.png``              a product photo
+``POST /api/jobs``                     multipart ``shopper`` file and ``product`` file or
+                                       ``product_id`` -> 202 ``{"job": id}``
+``POST /api/catalog_jobs``             multipart ``shopper`` -> 202 ``{"jobs": [{"product_id",
+                                       "job"}]}``: every product in the shopper's pose
+``GET /api/jobs/<job>``                ``{"state", "position", "error"?, "result"?: {panel: url}}``
+``GET /results/<job>/<panel>.png``     panels ``result``, ``product_pose``, ``shopper_pose``,
+                                       ``parse``
+``POST /api/pose_transfer``            as ``/api/jobs`` but waits: the PNG, or with
+                                       ``?format=json`` ``{"image": base64 PNG, "width",
+                                       "height"}``
+=====================================  ============================================================
+
+A full queue answers 503 with ``Retry-After``; a request body over
+``max_request_bytes`` is refused with 413 from its ``Content-Length`` before it is read.
+"""
+
+import base64
+import os
+
+from flask import Flask, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException
+
+from tfposegen.serving.jobs import JobQueue, QueueFull
+from tfposegen.serving.shopper import parse_picture
+from tfposegen.serving.uploads import MAX_BYTES, PhotoError, png_bytes, read_photo
+
+STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+PANELS = ("result", "product_pose", "shopper_pose", "parse")
+
+
+class Catalog:
+    """The shop's products: ``items``, a list of (name, uint8 [H, W, 3] photo), ids are
+    positions; ``png``, their PNG bytes. Each product's analysis (keypoints, parse) is made
+    once, on first use (by the worker thread)."""
+
+    def __init__(self, items):
+        self.items = list(items)
+        self.png = [png_bytes(image) for _, image in self.items]
+        self._analysed = {}
+
+    @classmethod
+    def from_folder(cls, folder):
+        """Every JPEG / PNG of ``folder`` (sorted by name) that decodes as a photo; others
+        are skipped with a message on stderr."""
+        import sys
+
+        items = []
+        for name in sorted(os.listdir(folder)):
+            if os.path.splitext(name)[1].lower() not in (".jpg", ".jpeg", ".png"):
+                continue
+            with open(os.path.join(folder, name), "rb") as f:
+                try:
+                    items.append((os.path.splitext(name)[0], read_photo(f.read(), name)))
+                except PhotoError as e:
+                    print(f"catalog: skipped {os.path.join(folder, name)}: {e}",
+                          file=sys.stderr)
+        return cls(items)
+
+    def analysed(self, pipeline, index):
+        if index not in self._analysed:
+            self._analysed[index] = pipeline.analyse(self.items[index][1],
+                                                     "the product photo", with_parse=True)
+        return self._analysed[index]
+
+
+def _render(pipeline, catalog, product, shopper_photo):
+    """Worker-thread job: the result and its panels as PNG bytes."""
+    if isinstance(product, int):
+        product = catalog.analysed(pipeline, product)
+    else:
+        product = pipeline.analyse(product, "the product photo", with_parse=True)
+    shopper = pipeline.analyse(shopper_photo, "your photo", with_parse=False)
+    return {"result": png_bytes(pipeline.render(product, shopper)),
+            "product_pose": png_bytes(product.pose_picture),
+            "shopper_pose": png_bytes(shopper.pose_picture),
+            "parse": png_bytes(parse_picture(product.parse))}
+
+
+def _error(message, status, **headers):
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
+    """The Flask app.
+
+    Args:
+        pipeline: a :class:`~tfposegen.serving.shopper.ShopperPipeline` (or any object with
+            its ``analyse``, ``render``, ``height`` and ``width``).
+        catalog: a :class:`Catalog` (None: empty).
+        max_queue: jobs that may wait; more get 503.
+        ttl: seconds results are kept.
+        log: callable(str) for unexpected errors.
+
+    Returns:
+        the ``flask.Flask`` app; ``app.config["JOBS"]`` is its :class:`JobQueue`.
+    """
+    catalog = catalog or Catalog([])
+    jobs = JobQueue(max_queue, ttl, expected_errors=(PhotoError,), log=log)
+    app = Flask(__name__, static_folder=None)
+    app.config.update(MAX_CONTENT_LENGTH=2 * MAX_BYTES + 65536, JOBS=jobs)
+
+    @app.errorhandler(PhotoError)
+    def photo_error(e):
+        return _error(str(e), e.status)
+
+    @app.errorhandler(QueueFull)
+    def queue_full(e):
+        return _error(f"The service is busy. Please try again in {e.retry_after} seconds.",
+                      503, **{"Retry-After": str(e.retry_after)})
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        if e.code == 413:
+            return _error(f"The upload is too large (at most {MAX_BYTES // (1024 * 1024)} MB "
+                          f"per photo).", 413)
+        return _error(e.description or e.name, e.code)
+
+    @app.errorhandler(Exception)
+    def unexpected(e):
+        log(f"request failed: {type(e).__name__}: {e}")
+        return _error("Sorry, the service failed on this request.", 500)
+
+    def photo_field(name, what):
+        upload = request.files.get(name)
+        return read_photo(upload.read(MAX_BYTES + 1) if upload else b"", what)
+
+    def product_field():
+        if request.form.get("product_id") not in (None, ""):
+            value = request.form["product_id"]
+            if not value.isdigit() or int(value) >= len(catalog.items):
+                raise PhotoError("That product is not in the catalogue.", 404)
+            return int(value)
+        return photo_field("product", "the product photo")
+
+    def submit():
+        product = product_field()
+        shopper = photo_field("shopper", "your photo")
+        return jobs.submit(_render, pipeline, catalog, product, shopper)
+
+    def job_json(job):
+        out = {"job": job.id, "state": job.state, "position": jobs.position(job)}
+        if job.state == "error":
+            out["error"], out["status"] = job.error
+        elif job.state == "done":
+            out["result"] = {p: f"/results/{job.id}/{p}.png" for p in PANELS}
+        return out
+
+    @app.get("/")
+    def index():
+        return send_file(os.path.join(STATIC, "index.html"), mimetype="text/html")
+
+    @app.get("/healthz")
+    def health():
+        return jsonify(status="ok", frame=[pipeline.height, pipeline.width],
+                       products=len(catalog.items), queue=jobs.stats())
+
+    @app.get("/api/catalog")
+    def list_catalog():
+        return jsonify(products=[{"id": i, "name": name, "url": f"/catalog/{i}.png"}
+                                 for i, (name, _) in enumerate(catalog.items)])
+
+    @app.get("/catalog/<int:index>.png")
+    def catalog_photo(index):
+        if index >= len(catalog.items):
+            return _error("That product is not in the catalogue.", 404)
+        return app.response_class(catalog.png[index], mimetype="image/png")
+
+    @app.post("/api/jobs")
+    def new_job():
+        return jsonify(job=submit().id), 202
+
+    @app.post("/api/catalog_jobs")
+    def new_catalog_jobs():
+        shopper = photo_field("shopper", "your photo")
+        n = len(catalog.items)
+        if not n:
+            return _error("The catalogue is empty.", 404)
+        made = jobs.submit_all(_render, [(pipeline, catalog, i, shopper) for i in range(n)])
+        return jsonify(jobs=[{"product_id": i, "job": j.id} for i, j in enumerate(made)]), 202
+
+    @app.get("/api/jobs/<job_id>")
+    def job_status(job_id):
+        job = jobs.get(job_id)
+        if job is None:
+            return _error("This result has expired or never existed.", 404)
+        return jsonify(job_json(job))
+
+    @app.get("/results/<job_id>/<panel>.png")
+    def result_panel(job_id, panel):
+        job = jobs.get(job_id)
+        if job is None or job.state != "done" or panel not in PANELS:
+            return _error("This result has expired or never existed.", 404)
+        return app.response_class(job.result[panel], mimetype="image/png")
+
+    @app.post("/api/pose_transfer")
+    def pose_transfer():
+        job = submit()
+        job.done.wait(timeout=300)
+        if job.state == "error":
+            message, status = job.error
+            return _error(message, status)
+        if job.state != "done":
+            return _error("The request took too long.", 504)
+        png = job.result["result"]
+        if request.args.get("format") == "json":
+            return jsonify(image=base64.b64encode(png).decode("ascii"),
+                           height=pipeline.height, width=pipeline.width, job=job.id)
+        return app.response_class(png, mimetype="image/png")
+
+    return app
