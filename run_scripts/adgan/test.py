@@ -11,9 +11,9 @@ The generator is ``<checkpoints_dir>/<name>/<which_epoch>_net/`` (a folder of
 run_scripts/adgan/train.py or convert_weights.py) or, else, the original's
 ``<checkpoints_dir>/<name>/<which_epoch>_net_netG.pth`` (plain or DataParallel keys; its
 size is read from the file), or ``--which_epoch`` itself when it is a path (e.g. the demo
-``pretrained/demo/adgan_demo_64.npz``, results then under ``test_adgan_demo_64``). Pairs are taken in the pairs-CSV order, batch 1, as the
-original; the dataroot is converted once into TFRecords beside it
-(``<dataroot>_<phase>_records``).
+``pretrained/demo/adgan_demo_64.npz``, results then under ``test_adgan_demo_64``). Pairs are
+taken in the pairs-CSV order, batch 1, as the original; the dataroot is converted once into
+TFRecords beside it (``<dataroot>_<phase>_records``).
 
 Writes ``<results_dir>/<name>/test_<which_epoch>/images/<P1 name>___<P2 name>_vis.jpg``:
 the original's 5-panel strip [source | source pose | target | target pose | generated],

@@ -42,9 +42,9 @@ _MIN_VISIBILITY = 0.5
 
 Person = collections.namedtuple("Person", "image keypoints parse pose_picture")
 Person.__doc__ = """One analysed photo in the model's frame: ``image`` uint8 [H, W, 3],
-``keypoints`` float32 [18, 2] (row, col) integer pixels, (-1, -1) missing, ``parse`` uint8 [H, W] ADGAN
-labels (None when not needed), ``pose_picture`` uint8 [h, w, 3]: the photo with its
-keypoints drawn."""
+``keypoints`` float32 [18, 2] (row, col) integer pixels, (-1, -1) missing, ``parse`` uint8
+[H, W] ADGAN labels (None when not needed), ``pose_picture`` uint8 [h, w, 3]: the photo
+with its keypoints drawn."""
 
 
 def is_back_view(result, image_shape):
