@@ -8,11 +8,11 @@ dict written by ``torch.save(nn.DataParallel(D).state_dict())``: every key start
 ``module.``, as in the released netG files that load as noise in the original (issues #6, #30).
 """
 
-import importlib.util
 import os
 
 import numpy as np
 import pytest
+from conftest import reference_module, rel_err
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
 from tfposegen.models.adgan import presets, weights
@@ -21,29 +21,13 @@ from tfposegen.models.adgan.networks import ADGen, VggStyleEncoder, parsing_one_
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "adgan")
-
-
-def _reference_module():
-    path = os.path.join(HERE, "reference", "make_adgan_reference.py")
-    spec = importlib.util.spec_from_file_location("make_adgan_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REF = _reference_module()
+REF = reference_module("make_adgan_reference.py")
 
 
 def _rel_to_scale(actual, expected):
     """max |a - e| / max(1, max |e|): the error against the scale of the whole tensor."""
     actual = np.asarray(actual, np.float64)
     return float(np.max(np.abs(actual - expected)) / max(1.0, np.max(np.abs(expected))))
-
-
-def _rel_err(actual, expected):
-    """max |a - e| / max(1, |e|)."""
-    actual = np.asarray(actual, np.float64)
-    return float(np.max(np.abs(actual - expected) / np.maximum(1.0, np.abs(expected))))
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +69,18 @@ def test_generator_intermediates_match_the_original(ref, netg):
     adain = netg.adain_params(style)
     # 19 convs with instance norm; the statistics are summed channel-major
     # (tfposegen.layers.normalization), 1.2e-4 off when summed over the H, W axes of NHWC
-    assert _rel_err(pose_code, ref["pose_code"]) < 1e-4
-    assert _rel_err(style, ref["style"]) < 1e-4  # 8 classes x 64, class-major
-    assert _rel_err(netg.fc(style), ref["style_fc"]) < 1e-4
-    assert _rel_err(adain, ref["adain"]) < 1e-4
+    assert rel_err(pose_code, ref["pose_code"]) < 1e-4
+    assert rel_err(style, ref["style"]) < 1e-4  # 8 classes x 64, class-major
+    assert rel_err(netg.fc(style), ref["style_fc"]) < 1e-4
+    assert rel_err(adain, ref["adain"]) < 1e-4
     # the decoder on the original's own pose code isolates the AdaIN decoder
-    assert _rel_err(netg.decode(ref["pose_code"], ref["adain"]), ref["image"]) < 1e-4
+    assert rel_err(netg.decode(ref["pose_code"], ref["adain"]), ref["image"]) < 1e-4
 
 
 def test_generator_output_matches_the_original(ref, netg):
     image = np.asarray(netg(ref["pose_f"], ref["source"], ref["parsing"]))
     assert image.shape == (2, REF.HEIGHT, REF.WIDTH, 3)
-    assert _rel_err(image, ref["image"]) < 1e-4
+    assert rel_err(image, ref["image"]) < 1e-4
 
 
 def test_generator_gradients_match_the_original(ref, netg):
@@ -114,8 +98,8 @@ def test_generator_gradients_match_the_original(ref, netg):
     g_mlp = np.asarray(g_mlp).T[::REF.MLP_ROWS]
     g_conv = np.asarray(g_conv).transpose(3, 2, 0, 1)
     # elementwise where the gradients are O(1): through the VGG and the masks, and the MLP
-    assert _rel_err(g_source, ref["grad_source"]) < 1e-4
-    assert _rel_err(g_mlp, ref["grad_mlp_out"]) < 1e-4
+    assert rel_err(g_source, ref["grad_source"]) < 1e-4
+    assert rel_err(g_mlp, ref["grad_mlp_out"]) < 1e-4
     # the pose gradients reach |160| after 19 instance norms; float32 rounding of that scale
     # (6e-4 absolute) is then 4e-4 of the few small entries: measured against the scale
     assert _rel_to_scale(g_pose, ref["grad_pose"]) < 1e-4
@@ -141,7 +125,7 @@ def test_discriminators_match_the_original(ref, key, partner):
     x = np.concatenate([ref["target"], ref[partner]], axis=-1)
     out = np.asarray(model(x))
     assert out.shape == (2, REF.HEIGHT // 4, REF.WIDTH // 4, 256)
-    assert _rel_err(out, ref[key.lower()]) < 1e-4
+    assert rel_err(out, ref[key.lower()]) < 1e-4
     # dropout(0.5) only in training mode
     assert np.max(np.abs(np.asarray(model(x, training=True)) - out)) > 1e-2
 
@@ -158,7 +142,7 @@ def test_dataparallel_checkpoint_loads_like_the_plain_state(ref):
     for a, b in zip(from_file.weights, from_plain.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     x = np.concatenate([ref["target"], ref["pose_f"]], axis=-1)
-    assert _rel_err(from_file(x), ref["d_small"]) < 1e-4
+    assert rel_err(from_file(x), ref["d_small"]) < 1e-4
 
 
 def test_prefixed_generator_state_loads_every_tensor(ref, netg):
@@ -223,10 +207,10 @@ def test_parsing_one_hot_and_input_errors():
 
 
 def test_demo_generator_file_round_trip(tmp_path):
-    from tfposegen.losses.perceptual import assign_torchvision_vgg19
+    from tfposegen.losses.perceptual import assign_torchvision_vgg19, seeded_vgg19_state
 
     model = ADGen(**presets.ADGEN_TINY)
-    assign_torchvision_vgg19(model.enc_style.vgg, weights.seeded_vgg19_state(5))
+    assign_torchvision_vgg19(model.enc_style.vgg, seeded_vgg19_state(5))
     path = weights.save_demo_generator(model, tmp_path / "demo.npz", 5, {"step": 7})
     loaded, meta = weights.load_demo_generator(path)
     assert meta == {"vgg_seed": 5, "step": 7}

@@ -5,11 +5,11 @@ with the seeded weights of ``lpips_random_state`` in tests/reference/make_metric
 (which regenerates them here; the stored per-array sums check that it did).
 """
 
-import importlib.util
 import os
 
 import numpy as np
 import pytest
+from conftest import reference_module
 
 from tfposegen.metrics import lpips as lp
 
@@ -17,15 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "metrics")
 
 
-def _reference_module():
-    path = os.path.join(HERE, "reference", "make_metrics_reference.py")
-    spec = importlib.util.spec_from_file_location("make_metrics_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REF = _reference_module()
+REF = reference_module("make_metrics_reference.py")
 
 
 @pytest.fixture(scope="module", params=["alex", "vgg"])

@@ -2,30 +2,12 @@
 menyifang/ADGAN), and the dataroot -> records step both run first."""
 
 import os
-import sys
 
-from absl import app, flags
+from absl import flags
+
+from tfposegen.utils.cli import InputError, run  # noqa: F401 - the scripts' options.run
 
 FLAGS = flags.FLAGS
-
-
-class InputError(Exception):
-    """A bad input file or folder, named in the message: the script prints it and exits with
-    status 2 (no usage text, no traceback)."""
-
-
-def run(main):
-    """``app.run(main)`` and exit; an :class:`InputError` becomes ``<script>: error: ...``
-    on stderr and status 2."""
-
-    def checked(argv):
-        try:
-            return main(argv)
-        except InputError as e:
-            print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
-            return 2
-
-    sys.exit(app.run(checked))
 
 
 def define_base_flags(phase):

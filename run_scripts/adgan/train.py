@@ -80,7 +80,11 @@ def build_networks():
 
 def load_vggs(nets):
     """Load the three VGG19 (see the module docstring); returns the loss VGGs."""
-    from tfposegen.losses.perceptual import assign_torchvision_vgg19, load_torchvision_vgg19
+    from tfposegen.losses.perceptual import (
+        assign_torchvision_vgg19,
+        load_torchvision_vgg19,
+        seeded_vgg19_state,
+    )
     from tfposegen.models.adgan import train, weights
 
     vggs = train.make_loss_vggs()
@@ -89,7 +93,7 @@ def load_vggs(nets):
     if FLAGS.synthetic and not os.path.isfile(vgg19):
         logging.warning("--synthetic: seeded random VGG19 weights (seed %d; no %s)",
                         FLAGS.seed, vgg19)
-        state = weights.seeded_vgg19_state(FLAGS.seed)
+        state = seeded_vgg19_state(FLAGS.seed)
         for features in (nets["netG"].enc_style.vgg, vggs["perceptual"], vggs["cx"]):
             assign_torchvision_vgg19(features, state)
         return vggs

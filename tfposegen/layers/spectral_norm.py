@@ -21,6 +21,7 @@ configurations) differs from torch's (``weight_bar`` names, power iteration in e
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 _CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -34,8 +35,12 @@ def _normalize(x, eps):
 
 
 def _unit_normal(shape, dtype=None):
-    """Torch's ``u`` / ``v`` initialisation: a standard normal vector scaled to unit length."""
-    return _normalize(keras.random.normal(shape, dtype=dtype), 1e-12)
+    """Torch's ``u`` / ``v`` initialisation: a standard normal vector scaled to unit length.
+    Drawn with numpy's global generator (seeded by ``keras.utils.set_random_seed``), so the
+    layer can be built inside a parent's first call, where Keras' own generator state may not
+    exist yet."""
+    x = np.random.normal(size=shape)
+    return ops.convert_to_tensor(x / max(np.linalg.norm(x), 1e-12), dtype=dtype or "float32")
 
 
 def torch_layout_permutation(layer):

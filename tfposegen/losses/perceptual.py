@@ -205,6 +205,28 @@ def load_torchvision_vgg19(model, path, strict=True):
     return assign_torchvision_vgg19(model, state_dict(path), strict=strict, path=str(path))
 
 
+def seeded_vgg19_state(seed=0):
+    """A torchvision-layout VGG19 ``features`` state dict drawn with numpy: He-normal kernels
+    (std ``sqrt(2 / (9 * in))``), zero biases, in :data:`VGG19_LAYERS` order from
+    ``numpy.random.default_rng(seed)``. The stand-in for ImageNet weights of the synthetic
+    chains (nothing is downloaded); the same seed gives the same arrays, so a demo file need
+    not store a frozen VGG. Load with :func:`assign_torchvision_vgg19`.
+
+    Returns:
+        dict ``features.{i}.weight`` float32 [O, I, 3, 3] / ``features.{i}.bias`` [O].
+    """
+    rng, state, cin = np.random.default_rng(seed), {}, 3
+    for index, name in enumerate(VGG19_LAYERS):
+        if name.startswith("conv"):
+            cout = 64 * 2 ** min(int(name[4]) - 1, 3)
+            std = np.sqrt(2.0 / (9 * cin))
+            state[f"features.{index}.weight"] = (rng.standard_normal((cout, cin, 3, 3))
+                                                 * std).astype(np.float32)
+            state[f"features.{index}.bias"] = np.zeros(cout, np.float32)
+            cin = cout
+    return state
+
+
 def _check_pair(a, b, what):
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"tfposegen.losses.perceptual.{what}: shapes differ, "

@@ -22,6 +22,15 @@ def run_replicas(strategy, replica_fn, *args):
         lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None), out)
 
 
+def replicated_step(strategy, iteration, jit_compile=False):
+    """A ``tf.function`` of a global-batch dict that runs ``iteration`` (a function of the
+    replica's batch returning a nest of scalars) on every replica of ``strategy`` (XLA
+    when :func:`xla_ok`) and averages the outputs over the replicas. Traced without
+    autograph: the iterations have no tensor-dependent Python control flow."""
+    replica = tf.function(iteration, autograph=False, jit_compile=xla_ok(strategy, jit_compile))
+    return tf.function(lambda batch: run_replicas(strategy, replica, batch), autograph=False)
+
+
 def make_strategy(name, cross_device_ops=None):
     """The ``tf.distribute`` strategy of a ``--strategy`` flag: ``default`` (one device),
     ``mirrored`` (all local GPUs; ``cross_device_ops`` as MirroredStrategy's) or

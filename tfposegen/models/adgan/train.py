@@ -50,10 +50,9 @@ from tfposegen.losses.perceptual import (
 from tfposegen.train.common import (
     apply_gradients,
     model_variables,
-    run_replicas,
+    replicated_step,
     split_batch,
     variables_by_index,
-    xla_ok,
 )
 
 # scripts/train.sh in menyifang/ADGAN, with the option defaults it keeps (options/*.py).
@@ -220,11 +219,7 @@ class ADGANTrainer:
             self.opts = {k: _adam(self.lr0) for k in self.vars}
             for k, opt in self.opts.items():
                 opt.build(self.vars[k])
-        # no tensor-dependent Python control flow: autograph would only cost tracing time
-        replica_step = tf.function(self._iteration, autograph=False,
-                                   jit_compile=xla_ok(self.strategy, jit_compile))
-        self._step_fn = tf.function(lambda b: run_replicas(self.strategy, replica_step, b),
-                                    autograph=False)
+        self._step_fn = replicated_step(self.strategy, self._iteration, jit_compile)
 
     @property
     def total_steps(self):

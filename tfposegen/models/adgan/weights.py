@@ -21,6 +21,7 @@ from tfposegen.convert.torch_checkpoint import TorchCheckpointError, assign_stat
 from tfposegen.losses.perceptual import (
     VGG19_LAYERS,
     load_torchvision_vgg19,
+    seeded_vgg19_state,
 )
 from tfposegen.models.adgan.discriminators import ResnetDiscriminator
 from tfposegen.models.adgan.networks import ADGen
@@ -35,7 +36,7 @@ NETWORK_CLASSES = {"ADGen": ADGen, "ResnetDiscriminator": ResnetDiscriminator}
 __all__ = ["ADGEN_IGNORED", "NETWORK_CLASSES", "TorchCheckpointError", "adgen_weight_map",
            "discriminator_weight_map", "load_adgen_state", "load_discriminator_state",
            "load_demo_generator", "load_generator", "load_networks", "load_vgg19",
-           "save_demo_generator", "save_networks", "seeded_vgg19_state"]
+           "save_demo_generator", "save_networks"]
 
 
 def _conv(layer, name):
@@ -273,34 +274,11 @@ def load_vgg_conv(model, path):
     return len(pairs)
 
 
-def seeded_vgg19_state(seed=0):
-    """A torchvision-layout VGG19 ``features`` state dict drawn with numpy: He-normal kernels
-    (std ``sqrt(2 / (9 * in))``), zero biases, in :data:`VGG19_LAYERS` order from
-    ``numpy.random.default_rng(seed)``. The stand-in for ImageNet weights of the synthetic
-    chain (nothing is downloaded); the same seed gives the same arrays, so a demo generator
-    file need not store its frozen texture VGG.
-
-    Returns:
-        dict ``features.{i}.weight`` float32 [O, I, 3, 3] / ``features.{i}.bias`` [O].
-    """
-    import numpy as np
-
-    rng, state, cin = np.random.default_rng(seed), {}, 3
-    for index, name in enumerate(VGG19_LAYERS):
-        if name.startswith("conv"):
-            cout = 64 * 2 ** min(int(name[4]) - 1, 3)
-            std = np.sqrt(2.0 / (9 * cin))
-            state[f"features.{index}.weight"] = (rng.standard_normal((cout, cin, 3, 3))
-                                                 * std).astype(np.float32)
-            state[f"features.{index}.bias"] = np.zeros(cout, np.float32)
-            cin = cout
-    return state
-
-
 def save_demo_generator(model, path, vgg_seed, metadata=None):
-    """Write a generator whose texture VGG is :func:`seeded_vgg19_state` ``(vgg_seed)`` as a
-    small ``.npz``: its config, the seed, and every other tensor under the original's torch
-    name (``adgen_weight_map``, torch layouts) in float16, written atomically.
+    """Write a generator whose texture VGG is ``seeded_vgg19_state(vgg_seed)``
+    (:mod:`tfposegen.losses.perceptual`) as a small ``.npz``: its config, the seed, and every
+    other tensor under the original's torch name (``adgen_weight_map``, torch layouts) in
+    float16, written atomically.
 
     The file holds ~2 bytes per trainable parameter (19.3 MB at ``presets.ADGEN_TINY``);
     :func:`load_demo_generator` rebuilds the VGG from the seed, so the network it returns

@@ -1,0 +1,145 @@
+"""DPTN's networks (``models/networks.py`` in PangzeCheung/Dual-task-Pose-Transformer-Network),
+Keras 3, NHWC, images in [-1, 1].
+
+- :class:`SourceEncoder` (En_s): ``block0`` + ``encoder{i}`` on the source image alone.
+- :class:`DPTNGenerator`: the shared encoder En_c (``block0``, ``encoder{i}``,
+  ``mblock{i}``) on cat(image, source pose, source pose) and on cat(image, source pose,
+  target pose), En_s on the image, the :class:`~tfposegen.models.dptn.ptm.PTM`, and one
+  decoder (``decoder{i}``, ``outconv``) for both branches.
+- :class:`ResDiscriminator`: residual encoder blocks with spectral norm, a final
+  LeakyReLU and a 1x1 spectral-normed conv to one channel (LSGAN, no sigmoid).
+
+Channel rule (both encoders): stage i (i = 0 .. layers-2) has ``ngf * min(2^(i+1),
+img_f / ngf)`` channels; decoder stage i has ``ngf * min(2^(layers-i-2), img_f / ngf)``
+(``ngf`` for the last). The original's model class hard-codes ``ngf 64, img_f 512, layers
+3, num_blocks 3`` for G and ``ndf 32, img_f 128`` for D (``models/DPTN_model.py``).
+"""
+
+import keras
+from keras import ops
+
+from tfposegen.models.dptn import blocks as B
+from tfposegen.models.dptn.ptm import PTM
+
+
+def _encoder_channels(ngf, img_f, layers):
+    return [ngf * min(2 ** (i + 1), img_f // ngf) for i in range(layers - 1)]
+
+
+class SourceEncoder(keras.layers.Layer):
+    """En_s: [B, H, W, 3] -> [B, H / 2^layers, W / 2^layers, C]."""
+
+    def __init__(self, ngf=64, img_f=512, layers=3, use_spect=False, **kwargs):
+        super().__init__(**kwargs)
+        self.ngf, self.img_f, self.layers, self.use_spect = ngf, img_f, layers, use_spect
+        self.block0 = B.EncoderBlockOptimized(ngf, use_spect=use_spect)
+        self.encoders = [B.EncoderBlock(c, use_spect=use_spect)
+                         for c in _encoder_channels(ngf, img_f, layers)]
+
+    def call(self, x):
+        x = self.block0(x)
+        for block in self.encoders:
+            x = block(x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "ngf": self.ngf, "img_f": self.img_f,
+                "layers": self.layers, "use_spect": self.use_spect}
+
+
+@keras.saving.register_keras_serializable("tfposegen_dptn")
+class DPTNGenerator(keras.Model):
+    """The Dual-task Pose Transformer Network.
+
+    Call: ``G(source, source_pose, target_pose, is_train=True)`` with ``source`` float
+    [B, H, W, 3] in [-1, 1] and the poses float [B, H, W, pose_nc] (DPTN's Gaussian maps in
+    [0, 1]); returns ``(out_t, out_s)``, each [B, H, W, 3] in (-1, 1): the source in the
+    target pose and the reconstructed source (None unless ``is_train``, as the original).
+    H and W must be multiples of 2^layers. Built at construction (a call on zeros at
+    2^layers x 2^layers), so a saved networks folder loads without a sample input.
+
+    Args:
+        image_nc, pose_nc: 3 and 18.
+        ngf, img_f, layers, num_blocks: widths and depths (DPTN: 64, 512, 3, 3).
+        nhead, num_CABs, num_TTBs: the PTM (2, 2, 2).
+        use_spect: spectral norm on every convolution (DPTN False).
+    """
+
+    def __init__(self, image_nc=3, pose_nc=18, ngf=64, img_f=512, layers=3, num_blocks=3,
+                 nhead=2, num_CABs=2, num_TTBs=2, use_spect=False, **kwargs):
+        super().__init__(**kwargs)
+        self.config = dict(image_nc=image_nc, pose_nc=pose_nc, ngf=ngf, img_f=img_f,
+                           layers=layers, num_blocks=num_blocks, nhead=nhead,
+                           num_CABs=num_CABs, num_TTBs=num_TTBs, use_spect=use_spect)
+        kw = dict(use_spect=use_spect)
+        channels = _encoder_channels(ngf, img_f, layers)
+        width = channels[-1] if channels else ngf
+        self.block0 = B.EncoderBlockOptimized(ngf, **kw)
+        self.encoders = [B.EncoderBlock(c, **kw) for c in channels]
+        self.mblocks = [B.ResBlock(width, **kw) for _ in range(num_blocks)]
+        self.ptm = PTM(width, nhead, num_CABs, num_TTBs, width)
+        self.source_encoder = SourceEncoder(ngf, img_f, layers, use_spect)
+        self.decoders = []
+        for i in range(layers):
+            out = ngf * min(2 ** (layers - i - 2), img_f // ngf) if i != layers - 1 else ngf
+            self.decoders.append(B.ResBlockDecoder(out, out, **kw))
+        self.outconv = B.Output(3, **kw)
+        side = 2 ** layers  # built at construction (the weights do not depend on H, W)
+        self(*[ops.zeros((1, side, side, c)) for c in (image_nc, pose_nc, pose_nc)])
+
+    def encode(self, image, pose_a, pose_b):
+        """En_c on cat(image, pose_a, pose_b): [B, H/8, W/8, C] features."""
+        x = self.block0(ops.concatenate([image, pose_a, pose_b], axis=-1))
+        for block in self.encoders + self.mblocks:
+            x = block(x)
+        return x
+
+    def decode(self, features):
+        """The shared decoder and output layer: features -> image in (-1, 1)."""
+        for block in self.decoders:
+            features = block(features)
+        return self.outconv(features)
+
+    def call(self, source, source_pose, target_pose, is_train=True):
+        f_ss = self.encode(source, source_pose, source_pose)
+        f_st = self.encode(source, source_pose, target_pose)
+        f_st = self.ptm(f_ss, f_st, self.source_encoder(source))
+        out_s = self.decode(f_ss) if is_train else None
+        return self.decode(f_st), out_s
+
+    def get_config(self):
+        return {**super().get_config(), **self.config}
+
+
+@keras.saving.register_keras_serializable("tfposegen_dptn")
+class ResDiscriminator(keras.Model):
+    """DPTN's discriminator: image [B, H, W, input_nc] in [-1, 1] -> patch scores
+    [B, H / 2^layers, W / 2^layers, 1] (no sigmoid).
+
+    Args:
+        input_nc: 3.
+        ndf, img_f, layers: DPTN 32, 128 and 4 (DeepFashion) / 3 (Market, ``--dis_layers``).
+        use_spect: spectral norm on the blocks' convolutions (the final 1x1 conv always has it).
+    """
+
+    def __init__(self, input_nc=3, ndf=32, img_f=128, layers=4, use_spect=True, **kwargs):
+        super().__init__(**kwargs)
+        self.config = dict(input_nc=input_nc, ndf=ndf, img_f=img_f, layers=layers,
+                           use_spect=use_spect)
+        self.block0 = B.ResBlockEncoderOptimized(ndf, ndf, use_spect=use_spect)
+        self.encoders, previous = [], ndf
+        for c in _encoder_channels(ndf, img_f, layers):
+            self.encoders.append(B.ResBlockEncoder(c, previous, use_spect=use_spect))
+            previous = c
+        self.conv = B.conv(1, 1, True)
+        self.act = keras.layers.LeakyReLU(B.SLOPE)
+        self(ops.zeros((1, 2 ** layers, 2 ** layers, input_nc)))  # built at construction
+
+    def call(self, x):
+        x = self.block0(x)
+        for block in self.encoders:
+            x = block(x)
+        return self.conv(self.act(x))
+
+    def get_config(self):
+        return {**super().get_config(), **self.config}
