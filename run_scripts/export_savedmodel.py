@@ -24,7 +24,9 @@ given, ``dpig_sample`` and ``dpig_sample_in_pose``. ADGAN (``--adgan_netG``: a n
 original's ``<label>_net_netG.pth`` or a demo file such as
 ``pretrained/demo/adgan_demo_64.npz``): signatures ``adgan_pose_transfer`` and
 ``adgan_attribute_transfer`` at ``--img_H`` x ``--img_W`` (default: the demo file's size,
-else DeepFashion's 256 x 176). Each system lists its signatures in
+else DeepFashion's 256 x 176). DPTN (``--dptn_netG``: a networks folder of
+run_scripts/dptn/train.py or the original's ``latest_net_G.pth``): ``dptn_pose_transfer``
+at ``--dptn_dataset``'s size. Each system lists its signatures in
 ``tfposegen.models.<system>.export``.
 """
 
@@ -41,6 +43,9 @@ flags.DEFINE_string("export_dir", None, "Model folder; the export goes to <expor
 flags.DEFINE_integer("version", 1, "Version sub-folder.", lower_bound=1)
 flags.DEFINE_enum("dpig_dataset", None, ["DF", "Market"], "Export DPIG instead of DGP.")
 flags.DEFINE_string("adgan_netG", None, "Export ADGAN: its generator file or folder.")
+flags.DEFINE_string("dptn_netG", None, "Export DPTN: a networks folder or latest_net_G.pth.")
+flags.DEFINE_enum("dptn_dataset", "fashion", ["fashion", "market"], "DPTN sizes: 256x256 "
+                  "from 256x176 keypoints, or Market's 128x64.")
 flags.DEFINE_integer("img_H", None, "DPIG / ADGAN image height (default: DF 256, Market 128; "
                      "ADGAN 256 or the demo file's).")
 flags.DEFINE_integer("img_W", None, "DPIG / ADGAN image width (default: DF 256, Market 64; "
@@ -60,7 +65,12 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
-        if FLAGS.adgan_netG:
+        if FLAGS.dptn_netG:
+            from tfposegen.models.dptn.export import export_generator_file
+
+            path = export_generator_file(FLAGS.dptn_netG, FLAGS.export_dir, FLAGS.version,
+                                         FLAGS.dptn_dataset)
+        elif FLAGS.adgan_netG:
             from tfposegen.models.adgan.export import export_generator_file
 
             path = export_generator_file(FLAGS.adgan_netG, FLAGS.export_dir, FLAGS.version,

@@ -145,3 +145,17 @@ def test_bad_checkpoints_raise_and_assign_nothing(ref, netg):
     with pytest.raises(TorchCheckpointError, match="shape mismatch"):   # a tiny G's file
         weights.load_generator_state(netg, os.path.join(DATA, "tiny_G_dataparallel.pth"))
     np.testing.assert_array_equal(np.asarray(netg.outconv.convs[0].kernel), before)
+
+
+def test_configs_round_trip(netg):
+    from tfposegen.models.dptn import blocks
+
+    clone = DPTNGenerator.from_config(netg.get_config())
+    assert clone.count_params() == netg.count_params()
+    d = ResDiscriminator(**presets.TINY_D)
+    assert ResDiscriminator.from_config(d.get_config()).count_params() == d.count_params()
+    for block in (netg.block0, netg.encoders[0], netg.mblocks[0], netg.decoders[0],
+                  netg.outconv, d.block0, d.encoders[0]):
+        again = type(block).from_config(block.get_config())
+        assert again.get_config() == block.get_config(), type(block).__name__
+    assert isinstance(netg.outconv, blocks.Output) and not netg.outconv.norm

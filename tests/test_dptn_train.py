@@ -122,6 +122,125 @@ def test_train_resume_and_test_scripts(tmp_path):
     names = sorted(os.listdir(tmp_path / "res"))
     assert len(names) == 4 and all("_2_" in n and n.endswith("_vis.jpg") for n in names)
     assert Image.open(tmp_path / "res" / names[0]).size == (22, 32)   # the stored size
+    export = subprocess.run([sys.executable, os.path.join(root, "run_scripts",
+                                                          "export_savedmodel.py"),
+                             f"--dptn_netG={tmp_path / 'ck' / 'synth' / 'latest_net'}",
+                             f"--export_dir={tmp_path / 'export'}"], capture_output=True,
+                            text=True, env=env, timeout=600)
+    assert export.returncode == 0, export.stderr[-2000:]
+    assert os.path.isfile(tmp_path / "export" / "1" / "saved_model.pb")
     bad = run("test.py", f"--results_dir={tmp_path / 'bad'}")        # no test split
     assert bad.returncode == 2 and "no fasion-resize-pairs-test.csv" in bad.stderr
     assert not os.path.exists(tmp_path / "bad")
+
+
+MIRRORED = """
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import json, numpy as np, tensorflow as tf, keras
+tf.config.experimental.enable_op_determinism()
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tfposegen.models.dptn import presets, train as T
+from tfposegen.models.dptn.networks import DPTNGenerator, ResDiscriminator
+rng = np.random.default_rng(0)
+H = W = 16
+batch = {k: rng.uniform(-1, 1, (2, H, W, 3)).astype(np.float32)
+         for k in ("source_image", "target_image")}
+batch.update({k: (rng.uniform(0, 1, (2, H, W, 18)) ** 8).astype(np.float32)
+              for k in ("source_pose", "target_pose")})
+out = {}
+for name, st in (("one", tf.distribute.get_strategy()),
+                 ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+    with st.scope():
+        keras.utils.set_random_seed(0)
+        nets = {"G": DPTNGenerator(**presets.TINY_G),
+                "D": ResDiscriminator(**dict(presets.TINY_D, layers=2))}
+        vgg = T.make_loss_vgg()
+    t = T.DPTNTrainer(nets, vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3, strategy=st)
+    for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
+        opt.epsilon = 1e-3
+    losses = [t.train_step(batch) for _ in range(2)]
+    out[name] = {"replicas": t.replicas, "losses": losses,
+                 "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
+                 "D": [v.numpy().tolist() for v in nets["D"].weights]}
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_make_the_update_of_one_device():
+    """MirroredStrategy on two logical CPUs against one device, the same global batch of two
+    different pairs: the same losses and, after two steps, the same G and D weights,
+    spectral-norm vectors included (deterministic ops, Adam epsilon 1e-3 as the other
+    trainers' replica tests)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                          timeout=600, env=dict(os.environ, PYTHONPATH=root))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    one, two = out["one"], out["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    for a, b in zip(one["losses"], two["losses"]):
+        for k in T.LOSS_NAMES:
+            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), k
+    for key in ("G", "D"):
+        for a, b in zip(one[key], two[key]):
+            np.testing.assert_allclose(a, b, atol=5e-6)
+
+
+RELOAD = """
+import sys, numpy as np, tensorflow as tf
+m = tf.saved_model.load(sys.argv[1])
+x = np.load(sys.argv[2])
+out = m.signatures["dptn_pose_transfer"](images=tf.constant(x["images"]),
+    source_keypoints=tf.constant(x["kp_s"]), target_keypoints=tf.constant(x["kp_t"]))
+bad = "accepted"
+try:
+    m.signatures["dptn_pose_transfer"](images=tf.constant(x["images"][:, :-8]),
+        source_keypoints=tf.constant(x["kp_s"]), target_keypoints=tf.constant(x["kp_t"]))
+except Exception as e:
+    bad = type(e).__name__
+np.savez(sys.argv[3], names=np.array(sorted(m.signatures)), bad=np.array(bad),
+         **{k: v.numpy() for k, v in out.items()})
+"""
+
+
+def test_export_round_trips_in_a_fresh_process(tiny, tmp_path):
+    """dptn_pose_transfer (uint8 source + keypoints in the annotation frame) reloaded in a new
+    process equals the generator fed the numpy pose maps of the original's cords_to_map."""
+    import os
+    import subprocess
+    import sys
+
+    from tfposegen.models.dptn.export import export_dptn
+    from tfposegen.utils.files import to_uint8
+
+    G = tiny[0]
+    old = (32, 22)
+    images, kps = [], []
+    for seed in (3, 4):
+        for pose in (1, 2):
+            image, kp = make_person(seed, pose, *old)
+            images.append(np.asarray(tf.image.resize(image, (H, H), "bilinear")))
+            kps.append(kp.astype(np.float32))
+    u8 = np.stack(images[::2]).round().astype(np.uint8)
+    kp_s, kp_t = np.stack(kps[::2]), np.stack(kps[1::2])
+    path = export_dptn(G, tmp_path / "dptn", 1, H, H, old_size=old)
+    np.savez(tmp_path / "in.npz", images=u8, kp_s=kp_s, kp_t=kp_t)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", RELOAD, path, str(tmp_path / "in.npz"),
+                           str(tmp_path / "out.npz")], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=root), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = np.load(tmp_path / "out.npz")
+    assert "dptn_pose_transfer" in out["names"] and str(out["bad"]) != "accepted"
+    maps = [np.stack([gaussian_heatmaps_np(k, H, H, old_size=old) for k in kp])
+            for kp in (kp_s, kp_t)]
+    want, _ = G(u8.astype(np.float32) / 127.5 - 1, *maps, is_train=False)
+    np.testing.assert_allclose(out["images_float"], np.asarray(want), atol=1e-5)
+    assert np.mean(out["images"] != to_uint8(np.asarray(want))) < 0.01

@@ -116,10 +116,15 @@ class SpectralNormalization(keras.layers.Wrapper):
                              "only plain float kernels can be normalised")
         shape = [self.layer.kernel.shape[p] for p in self.perm]
         self.matrix_shape = (shape[0], math.prod(shape[1:]))
+        # the power iteration depends on the kernel only: every replica of a tf.distribute
+        # strategy computes the same u, v; the first replica's are kept (as torch's
+        # DataParallel keeps device 0's buffers)
         self.u = self.add_weight(name="u", shape=(self.matrix_shape[0],),
-                                 initializer=_unit_normal, trainable=False)
+                                 initializer=_unit_normal, trainable=False,
+                                 aggregation="only_first_replica")
         self.v = self.add_weight(name="v", shape=(self.matrix_shape[1],),
-                                 initializer=_unit_normal, trainable=False)
+                                 initializer=_unit_normal, trainable=False,
+                                 aggregation="only_first_replica")
         self.built = True
 
     def weight_matrix(self):

@@ -128,6 +128,7 @@ class Output(_Block):
     filters] in (-1, 1)."""
 
     def __init__(self, filters=3, **kwargs):
+        kwargs.pop("norm", None)  # never normalised (a config carries norm=False)
         super().__init__(filters, norm=False, **kwargs)
         self.convs = [conv(self.filters, 3, self.use_spect)]
         self.norms = []
@@ -141,6 +142,7 @@ class ResBlockEncoderOptimized(_Block):
     avg-pool 2 -> conv1 (index 1): [B, H, W, in] -> [B, H/2, W/2, filters]."""
 
     def __init__(self, filters, hidden=None, **kwargs):
+        kwargs.pop("norm", None)  # never normalised (a config carries norm=False)
         super().__init__(filters, hidden, norm=False, **kwargs)
         self.convs = [conv(self.hidden, 3, self.use_spect),
                       conv(self.filters, 4, self.use_spect, strides=2),

@@ -25,9 +25,10 @@ SMALLER, as the code; the paper speaks of TTUR). D is called three times per ite
 train mode (real, fake in the D step; fake in the G step): three spectral-norm power
 iterations, as the original.
 
-``strategy`` splits the global batch among replicas as the other trainers do; a test with
-several replicas is still to come for DPTN (its spectral-norm vectors are updated inside
-the replica step).
+Under a ``tf.distribute`` strategy the global batch is split among the replicas and the
+update is that of one device with the whole batch (every loss is a mean over equal
+per-replica shares; instance norms are per sample); the spectral-norm power iteration
+depends on D's kernel only, so every replica computes the same vectors.
 """
 
 import keras
