@@ -15,6 +15,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import TWO_LOGICAL_CPUS, assert_same_update
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
 from tfposegen.losses.perceptual import VGG19Features
@@ -172,14 +173,7 @@ def test_overfit_one_pair_lowers_the_l1_and_raises_ssim(tiny):
         np.testing.assert_array_equal(a, np.asarray(v))  # the texture VGG stays frozen
 
 
-MIRRORED = """
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import json, numpy as np, tensorflow as tf, keras
-tf.config.experimental.enable_op_determinism()
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from tfposegen.models.adgan import presets, train as T
+MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.adgan import presets, train as T
 from tfposegen.models.adgan.discriminators import ResnetDiscriminator
 from tfposegen.models.adgan.networks import ADGen, parsing_one_hot
 rng = np.random.default_rng(0)
@@ -218,21 +212,7 @@ def test_two_replicas_make_the_update_of_one_device():
     1e-3, as the DPIG replica test: with epsilon 1e-8, a gradient near 0 whose rounding
     depends on the summation order moves its weight by about lr either way (measured up to
     1e-3 under load)."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                          timeout=600, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    import json
-
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    one, two = out["one"], out["two"]
-    assert (one["replicas"], two["replicas"]) == (1, 2)
-    for a, b in zip(one["losses"], two["losses"]):
-        for k in T.LOSS_NAMES:
-            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), k
-    for key in ("G", "D"):
-        for a, b in zip(one[key], two[key]):
-            np.testing.assert_allclose(a, b, atol=5e-6)
+    assert_same_update(MIRRORED, T.LOSS_NAMES)
 
 
 def test_vgg_conv_and_checkpoint_configs(tiny):

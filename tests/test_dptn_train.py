@@ -4,6 +4,7 @@ schedule, and a tiny overfit on one synthetic pair."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TWO_LOGICAL_CPUS, assert_same_update
 
 from tfposegen.data.synthetic_persons import make_person
 from tfposegen.metrics.image import ssim_color
@@ -134,14 +135,7 @@ def test_train_resume_and_test_scripts(tmp_path):
     assert not os.path.exists(tmp_path / "bad")
 
 
-MIRRORED = """
-import os
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import json, numpy as np, tensorflow as tf, keras
-tf.config.experimental.enable_op_determinism()
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from tfposegen.models.dptn import presets, train as T
+MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, train as T
 from tfposegen.models.dptn.networks import DPTNGenerator, ResDiscriminator
 rng = np.random.default_rng(0)
 H = W = 16
@@ -173,24 +167,7 @@ def test_two_replicas_make_the_update_of_one_device():
     different pairs: the same losses and, after two steps, the same G and D weights,
     spectral-norm vectors included (deterministic ops, Adam epsilon 1e-3 as the other
     trainers' replica tests)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ, PYTHONPATH=root))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    one, two = out["one"], out["two"]
-    assert (one["replicas"], two["replicas"]) == (1, 2)
-    for a, b in zip(one["losses"], two["losses"]):
-        for k in T.LOSS_NAMES:
-            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), k
-    for key in ("G", "D"):
-        for a, b in zip(one[key], two[key]):
-            np.testing.assert_allclose(a, b, atol=5e-6)
+    assert_same_update(MIRRORED, T.LOSS_NAMES)
 
 
 RELOAD = """
