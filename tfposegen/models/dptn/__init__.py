@@ -7,5 +7,8 @@ PangzeCheung/Dual-task-Pose-Transformer-Network), read top to bottom:
   ``ResDiscriminator``.
 - ``presets``: the released configuration and a tiny one; the released parameter counts.
 - ``weights``: the name map from ``latest_net_G.pth`` / ``latest_net_D.pth`` (aliases,
-  spectral norm, ``module.`` prefixes) to the Keras variables.
+  spectral norm, ``module.`` prefixes) to the Keras variables; networks folders.
+- ``train``: the objective, one iteration, the schedule, ``DPTNTrainer``.
+- ``export``: the SavedModel signature ``dptn_pose_transfer``.
+- ``steps``: DPTN_step's quantised step targets (the step generator is still to come).
 """
