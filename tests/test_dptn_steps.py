@@ -45,3 +45,23 @@ def test_images_of_any_shape_and_bad_steps():
                                                           np.float32(204 / 255 * 2 - 1)}
     with pytest.raises(ValueError, match="1..5"):
         step_target(image, 0, 5)
+
+
+def test_step_map_equals_the_original_table():
+    """Rows 0..6 of DPTN_step's PositionalEncoding (tests/data/dptn/step_map.npz, made by
+    tests/reference/make_dptn_reference.py --dptn-step-dir from the original class):
+    float32 sin / cos differ by an ulp or two between numpy and torch."""
+    import os
+
+    from tfposegen.models.dptn.steps import step_map
+
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data", "dptn", "step_map.npz"))
+    for (h, w), stride in (((16, 12), 1), ((256, 256), 97)):
+        rows = ref[f"pe_{h}x{w}"]
+        for step, row in enumerate(rows):
+            mine = step_map(step, h, w)
+            assert mine.shape == (h, w) and mine.dtype == np.float32
+            np.testing.assert_allclose(mine.reshape(-1)[::stride], row, atol=2e-6)
+    first = step_map(1, 256, 256)
+    assert first[0, 0] == pytest.approx(np.sin(1.0), abs=1e-6)   # column 0: sin(step)
+    assert first[-1, -1] == pytest.approx(1.0)                      # tiny angle: cos ~ 1

@@ -24,6 +24,11 @@ and writes to tests/data/dptn/:
 - ``tiny_G_dataparallel.pth``: ``torch.save(nn.DataParallel(G).state_dict())`` of a tiny
   generator (``module.`` prefixes and the aliased keys, as the released files have).
 
+With ``--dptn-step-dir <checkout of gkalstn000/DPTN_step>`` it also writes
+``step_map.npz``: rows 0..6 of that code's ``PositionalEncoding`` (the class text of
+models/dptn_networks/generator.py, executed) for a 16 x 12 and, every 97th value, a 256 x 256
+map.
+
 Only numpy is needed to import this module (the tests call :func:`seeded_state`).
 """
 
@@ -142,11 +147,37 @@ def _nhwc(t):
     return t.detach().numpy().transpose(0, 2, 3, 1).astype(np.float32)
 
 
+STEP_MAP_SIZES, STEP_MAP_ROWS, STEP_MAP_STRIDE = ((16, 12), (256, 256)), 7, 97
+
+
+def _step_maps(torch, step_dir):
+    """The original PositionalEncoding's rows, as step_map.npz stores them."""
+    import math
+
+    path = os.path.join(step_dir, "models", "dptn_networks", "generator.py")
+    with open(path) as f:
+        text = f.read()
+    scope = {"torch": torch, "nn": torch.nn, "math": math}
+    exec(text[text.index("class PositionalEncoding"):], scope)
+    out = {}
+    for h, w in STEP_MAP_SIZES:
+        pe = scope["PositionalEncoding"](h * w, max_len=STEP_MAP_ROWS)
+        rows = np.stack([pe(s).reshape(-1).numpy() for s in range(STEP_MAP_ROWS)])
+        out[f"pe_{h}x{w}"] = rows if h * w < 1000 else rows[:, ::STEP_MAP_STRIDE]
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dptn-dir", required=True)
+    parser.add_argument("--dptn-step-dir", default=None)
     args = parser.parse_args()
     import torch
+
+    if args.dptn_step_dir:
+        os.makedirs(OUT, exist_ok=True)
+        np.savez_compressed(os.path.join(OUT, "step_map.npz"),
+                            **_step_maps(torch, args.dptn_step_dir))
 
     torch.manual_seed(0)
     networks = _import_original(args.dptn_dir)

@@ -55,3 +55,24 @@ def step_target(image, step, steps):
     q = tf.floor(div)
     q = tf.where(div - q > 0.5, q + 1.0, q)
     return q * d / 255.0 * 2.0 - 1.0
+
+
+def step_map(step, height, width):
+    """DPTN_step's "step map": row ``step`` of the sinusoidal table ``PositionalEncoding(d_model
+    = H * W)`` of its models/dptn_networks/generator.py, as a float32 [H, W] map in [-1, 1]
+    (column k -> pixel (k // W, k % W)); the generator adds it to its image inputs
+    (``pe[j]`` to the target-branch input, ``pe[j + 1]`` to the source image of step j).
+
+    Computed as the code builds the table, in float32: ``div = exp(float32(2i) *
+    float32(-ln(10000) / d))``, then ``sin(step * div)`` at even and ``cos(step * div)`` at
+    odd columns. Only the rows used are computed, so the 5000 x 65,536 table (1.31 GB) that
+    the original stores in every checkpoint is never needed.
+    """
+    d = int(height) * int(width)
+    div = np.exp(np.arange(0, d, 2).astype(np.float32)
+                 * np.float32(-np.log(10000.0) / d)).astype(np.float32)
+    angle = (np.float32(step) * div).astype(np.float32)
+    row = np.empty(d, np.float32)
+    row[0::2] = np.sin(angle)
+    row[1::2] = np.cos(angle[: d // 2])
+    return row.reshape(int(height), int(width))
