@@ -13,7 +13,7 @@ with Pillow's bilinear resize, as the code) and 128x64 for Market.
 import json
 import os
 
-from absl import app, flags
+from absl import flags
 
 from tfposegen.utils.cli import InputError, run  # noqa: F401 - the scripts' options.run
 
@@ -105,6 +105,3 @@ def build_networks(seed=0):
     d = dict(presets.TINY_D if tiny else presets.DPTN_D_FASHION, layers=FLAGS.dis_layers)
     return {"G": DPTNGenerator(**g), "D": ResDiscriminator(**d)}
 
-
-if __name__ == "__main__":
-    raise app.UsageError("options.py is imported by train.py and test.py")

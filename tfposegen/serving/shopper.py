@@ -105,7 +105,7 @@ class ShopperPipeline:
             raise ValueError(f"{model_dir}: no '{SIGNATURE}' signature (has "
                              f"{sorted(loaded.signatures)}); export an ADGAN generator with "
                              f"run_scripts/export_savedmodel.py --adgan_netG")
-        self._loaded = loaded
+        self._loaded = loaded  # the signature's functions live as long as their object
         self._fn = loaded.signatures[SIGNATURE]
         shape = self._fn.structured_input_signature[1]["images"].shape
         self.height, self.width = int(shape[1]), int(shape[2])

@@ -27,6 +27,7 @@ A full queue answers 503 with ``Retry-After``; a request body over
 
 import base64
 import os
+import sys
 
 from flask import Flask, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
@@ -53,8 +54,6 @@ class Catalog:
     def from_folder(cls, folder):
         """Every JPEG / PNG of ``folder`` (sorted by name) that decodes as a photo; others
         are skipped with a message on stderr."""
-        import sys
-
         items = []
         for name in sorted(os.listdir(folder)):
             if os.path.splitext(name)[1].lower() not in (".jpg", ".jpeg", ".png"):
