@@ -134,7 +134,7 @@ def test_dataparallel_file_with_aliases_loads_strictly(tmp_path):
 
 def test_bad_checkpoints_raise_and_assign_nothing(ref, netg):
     state = ref["g_state"]
-    before = np.asarray(netg.outconv.convs[0].kernel).copy()
+    before = np.asarray(netg.decoder.outconv.convs[0].kernel).copy()
     changed = dict(state)
     changed["mblock0.conv1.weight"] = state["mblock0.conv1.weight"] + 1
     with pytest.raises(TorchCheckpointError, match="differ from their twins"):
@@ -144,7 +144,7 @@ def test_bad_checkpoints_raise_and_assign_nothing(ref, netg):
         weights.load_generator_state(netg, missing)
     with pytest.raises(TorchCheckpointError, match="shape mismatch"):   # a tiny G's file
         weights.load_generator_state(netg, os.path.join(DATA, "tiny_G_dataparallel.pth"))
-    np.testing.assert_array_equal(np.asarray(netg.outconv.convs[0].kernel), before)
+    np.testing.assert_array_equal(np.asarray(netg.decoder.outconv.convs[0].kernel), before)
 
 
 def test_configs_round_trip(netg):
@@ -154,8 +154,9 @@ def test_configs_round_trip(netg):
     assert clone.count_params() == netg.count_params()
     d = ResDiscriminator(**presets.TINY_D)
     assert ResDiscriminator.from_config(d.get_config()).count_params() == d.count_params()
-    for block in (netg.block0, netg.encoders[0], netg.mblocks[0], netg.decoders[0],
-                  netg.outconv, d.block0, d.encoders[0]):
+    enc, dec = netg.content_encoder, netg.decoder
+    for block in (enc, netg.source_encoder, dec, enc.block0, enc.encoders[0], enc.mblocks[0],
+                  dec.decoders[0], dec.outconv, d.block0, d.encoders[0]):
         again = type(block).from_config(block.get_config())
         assert again.get_config() == block.get_config(), type(block).__name__
-    assert isinstance(netg.outconv, blocks.Output) and not netg.outconv.norm
+    assert isinstance(dec.outconv, blocks.Output) and not dec.outconv.norm

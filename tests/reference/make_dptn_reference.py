@@ -52,13 +52,14 @@ D_ARGS = dict(input_nc=3, ndf=32, img_f=128, layers=4, norm="none", activation="
               use_spect=True)
 
 
-def seeded_state(names, shapes, seed):
+def seeded_state(names, shapes, seed, dim1=()):
     """Deterministic values for a state dict: name -> float32 array.
 
     Weights N(0, 1 / fan) with fan = the product of all but the first axis; biases and
     norm biases N(0, 0.1); norm weights 1 + N(0, 0.1); spectral-norm ``weight_u`` /
     ``weight_v`` unit-length normal vectors, then 30 power iterations on their
-    ``weight_orig`` (dim 0), as in a trained checkpoint (random vectors would make sigma
+    ``weight_orig`` (dim 0, or dim 1 for the modules named in ``dim1``: torch's spectral
+    norm of a ConvTranspose2d), as in a trained checkpoint (random vectors would make sigma
     tiny and the outputs explode). Aliases (names sharing storage in torch) are resolved by
     the caller.
     """
@@ -80,6 +81,8 @@ def seeded_state(names, shapes, seed):
     for name in [n for n in out if n.endswith("weight_u")]:
         prefix = name[:-len("weight_u")]
         w = out[prefix + "weight_orig"].astype(np.float64)
+        if prefix[:-1] in dim1:
+            w = np.swapaxes(w, 0, 1)
         w = w.reshape(w.shape[0], -1)
         u, v = out[name].astype(np.float64), out[prefix + "weight_v"].astype(np.float64)
         for _ in range(30):
@@ -137,7 +140,8 @@ def regenerate(ref, prefix, seed):
     """The state dict a reference file was made with: name -> float32 array (numpy only)."""
     names = [str(n) for n in ref[f"{prefix}_names"]]
     shapes = [tuple(int(x) for x in str(s).split(",") if x) for s in ref[f"{prefix}_shapes"]]
-    values = seeded_state(names, shapes, seed)
+    dim1 = {str(n) for n in ref[f"{prefix}_dim1"]} if f"{prefix}_dim1" in ref else ()
+    values = seeded_state(names, shapes, seed, dim1)
     for name, source in zip(names, ref[f"{prefix}_source"]):
         values[name] = values[str(source)]
     return values

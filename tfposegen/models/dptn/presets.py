@@ -14,3 +14,10 @@ TINY_D = dict(DPTN_D_FASHION, ndf=8, img_f=16, layers=3)
 
 # Counted on the original torch modules (tests/reference/make_dptn_reference.py).
 PARAMS_RELEASED = {"G": 9_794_371, "D_fashion": 664_577, "D_market": 238_209}
+
+# DPTN_step (gkalstn000/DPTN_step options): the same widths, 41 pose channels (18 keypoint
+# Gaussians + 23 limbs), spectral norm on every G convolution, S = 5 steps;
+# StepGenerator(height, width, **DPTN_STEP_G) at DeepFashion's 256 x 256.
+DPTN_STEP_G = dict(DPTN_G, pose_nc=41, use_spect=True, steps=5)
+DPTN_STEP_D = dict(DPTN_D_FASHION, steps=5)
+PARAMS_RELEASED.update(step_G=9_799_491, step_D=9_054_726)
