@@ -21,8 +21,8 @@ of ``make_dptn_reference.seeded_state`` and writes to tests/data/dptn/:
   step 2 w.r.t. its four inputs (of the poses, channels ``GRAD_POSE_CHANNELS`` only),
   computed in float64 (a copy of G in double precision); the discriminator (3 layers at
   128 x 128, so its trunk ends at 16 x 16 as ``fc_step`` requires) in eval and train mode
-  (``pred``, ``logp``); the parameter counts of the full-size networks (G; D with 4 layers at 256 x 256); all
-  NHWC, G in eval mode (no power iteration);
+  (``pred``, ``logp``); the parameter counts of the full-size networks (G; D with 4
+  layers at 256 x 256); all NHWC, G in eval mode (no power iteration);
 - ``tiny_step_net.pth``: the single file ``util.save_network`` writes (``{'netG', 'netD',
   'optG', 'optD'}``, no ``module.`` prefixes, the 5000-row ``positional_encoding.pe``)
   for a tiny G at 8 x 8 and a tiny D after one training forward (a power iteration) and
