@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from conftest import reference_module
 
-from tfposegen.pose.maps import (
+from tfposegen.pose.limb_maps import (
     DPTN_STEP_LIMBS,
     dptn_step_pose_np,
-    gaussian_heatmaps_np,
     limb_maps_np,
     rotation_matrix_np,
     warp_affine_np,
 )
+from tfposegen.pose.maps import gaussian_heatmaps_np
 
 REF_SCRIPT = "make_dptn_step_pose_reference.py"
 SIZE, OLD = (256, 256), (256, 176)

@@ -15,7 +15,7 @@ from tfposegen.models.dptn.step_networks import (
     generate_steps,
 )
 from tfposegen.models.dptn.train import make_loss_vgg
-from tfposegen.pose.maps import dptn_step_pose_np
+from tfposegen.pose.limb_maps import dptn_step_pose_np
 
 H = W = 64
 TINY_G = dict(presets.DPTN_STEP_G, ngf=4, img_f=16, num_blocks=1, num_CABs=1, num_TTBs=1,

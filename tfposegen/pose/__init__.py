@@ -10,7 +10,8 @@ Modules: :mod:`~tfposegen.pose.blazepose` (detector + landmark model),
 :mod:`~tfposegen.pose.keypoints` (33 -> 18 mapping),
 :mod:`~tfposegen.pose.formats` (keypoint files: PATN / GFLA CSV, OpenPose JSON and pickles,
 RCV pickles; read and write), :mod:`~tfposegen.pose.maps` (heat-maps, pose masks, part
-boxes as TF ops with numpy twins),
+boxes as TF ops with numpy twins), :mod:`~tfposegen.pose.limb_maps` (DPTN_step's 41-channel
+joint + limb maps, numpy),
 :mod:`~tfposegen.pose.segmentation` (selfie segmentation),
 :mod:`~tfposegen.pose.model_files` (finding / fetching the ``.tflite`` files).
 """

@@ -82,7 +82,7 @@ def face_centers(keypoints):
 
 def step_pose_maps(keypoints, height, width, sigma=6.0, limb_sigma=3.0):
     """DPTN_step's 41-channel pose maps (``obtain_bone``: 18 keypoint Gaussians + 23 limb
-    maps, :func:`tfposegen.pose.maps.dptn_step_pose_np`) for a batch, inside a graph.
+    maps, :func:`tfposegen.pose.limb_maps.dptn_step_pose_np`) for a batch, inside a graph.
 
     Args:
         keypoints: float [B, 18, 2] (row, col) in the network frame H x W, -1 missing.
@@ -92,7 +92,7 @@ def step_pose_maps(keypoints, height, width, sigma=6.0, limb_sigma=3.0):
     Returns:
         float32 [B, H, W, 41] in [0, 1].
     """
-    from tfposegen.pose.maps import dptn_step_pose_np
+    from tfposegen.pose.limb_maps import dptn_step_pose_np
 
     def maps(kp):
         return np.stack([dptn_step_pose_np(k, height, width, old_size=(height, width),
