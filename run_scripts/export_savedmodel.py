@@ -10,6 +10,8 @@
         --export_dir exported/dpig_df
     python run_scripts/export_savedmodel.py --adgan_netG checkpoints/<name>/800_net \\
         --export_dir exported/adgan
+    python run_scripts/export_savedmodel.py --dptn_step_checkpoint \\
+        checkpoints/<id>/latest_net.pth --export_dir exported/dptn_step
     tensorflow_model_server --rest_api_port=8501 --model_name=dgp \\
         --model_base_path=$PWD/exported/dgp
 
@@ -26,7 +28,11 @@ original's ``<label>_net_netG.pth`` or a demo file such as
 ``adgan_attribute_transfer`` at ``--img_H`` x ``--img_W`` (default: the demo file's size,
 else DeepFashion's 256 x 176). DPTN (``--dptn_netG``: a networks folder of
 run_scripts/dptn/train.py or the original's ``latest_net_G.pth``): ``dptn_pose_transfer``
-at ``--dptn_dataset``'s size. Each system lists its signatures in
+at ``--dptn_dataset``'s size. DPTN_step (``--dptn_step_checkpoint``: a networks folder of
+run_scripts/dptn_step/train.py or the original's single-file ``<epoch>_net.pth``, at
+``--dptn_dataset``'s size): ``dptn_step_pose_transfer`` and ``dptn_step_style_mix``, pose
+maps of widths ``--dptn_step_sigma`` / ``--dptn_step_limb_sigma`` (2 / 2 for checkpoints
+before the code's commit c520d34). Each system lists its signatures in
 ``tfposegen.models.<system>.export``.
 """
 
@@ -46,6 +52,10 @@ flags.DEFINE_string("adgan_netG", None, "Export ADGAN: its generator file or fol
 flags.DEFINE_string("dptn_netG", None, "Export DPTN: a networks folder or latest_net_G.pth.")
 flags.DEFINE_enum("dptn_dataset", "fashion", ["fashion", "market"], "DPTN sizes: 256x256 "
                   "from 256x176 keypoints, or Market's 128x64.")
+flags.DEFINE_string("dptn_step_checkpoint", None, "Export DPTN_step: a networks folder or the "
+                    "original's <epoch>_net.pth (keypoint frame: --dptn_dataset).")
+flags.DEFINE_float("dptn_step_sigma", 6.0, "DPTN_step joint-map sigma (2 before c520d34).")
+flags.DEFINE_float("dptn_step_limb_sigma", 3.0, "DPTN_step limb-map sigma (2 before c520d34).")
 flags.DEFINE_integer("img_H", None, "DPIG / ADGAN image height (default: DF 256, Market 128; "
                      "ADGAN 256 or the demo file's).")
 flags.DEFINE_integer("img_W", None, "DPIG / ADGAN image width (default: DF 256, Market 64; "
@@ -65,7 +75,13 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
-        if FLAGS.dptn_netG:
+        if FLAGS.dptn_step_checkpoint:
+            from tfposegen.models.dptn.export import export_step_generator_file
+
+            path = export_step_generator_file(
+                FLAGS.dptn_step_checkpoint, FLAGS.export_dir, FLAGS.version, FLAGS.dptn_dataset,
+                FLAGS.dptn_step_sigma, FLAGS.dptn_step_limb_sigma)
+        elif FLAGS.dptn_netG:
             from tfposegen.models.dptn.export import export_generator_file
 
             path = export_generator_file(FLAGS.dptn_netG, FLAGS.export_dir, FLAGS.version,

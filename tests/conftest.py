@@ -73,3 +73,94 @@ def assert_same_update(script, loss_names, keys=("G", "D")):
     for key in keys:
         for a, b in zip(one[key], two[key]):
             np.testing.assert_allclose(a, b, atol=5e-6)
+
+
+# ----------------------------------------------------------------- scheduling under -n
+# pytest-xdist (`-n 2`): the suite's time is its longest worker's, so the work is handed
+# out longest first (rough seconds of a test on a busy two-core machine, from
+# `--durations`; any other test counts 1 s), and each module runs on one worker (its
+# module fixtures built once) except the modules in SPLIT_MODULES, whose long tests share
+# only cheap fixtures and are spread over both. Only the order changes, never a test.
+DURATIONS = {
+    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[market]": 180,
+    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[DF]": 130,
+    "test_dpig_train.py::test_overfit_handful_of_pairs": 140,
+    "test_dpig_train.py::test_resume_in_new_process_is_bit_identical_and_two_workers_make_"
+    "its_update": 110,
+    "test_dpig_train.py::test_two_replicas_make_the_update_of_one_device": 60,
+    "test_dpig_train.py::test_two_workers_on_loopback_make_the_update_of_one_process": 35,
+    "test_dpig_train.py::test_models_train_finite_and_moving": 10,
+    "test_dpig_train.py::test_pose_transfer_script_equals_the_models": 25,
+    "test_dpig_train.py::test_main_flags_match_config_and_errors": 10,
+    "test_dgp.py::test_full_size_graph_runs_one_step_of_each_phase_with_xla": 110,
+    "test_dgp.py::test_interrupted_run_resumes_to_identical_outputs": 60,
+    "test_dgp.py::test_pattern_search_changes_only_noise_and_search_uses_projection_image": 20,
+    "test_adgan_train.py::test_train_resume_and_test_scripts": 80,
+    "test_adgan_train.py::test_two_replicas_make_the_update_of_one_device": 50,
+    "test_adgan_train.py::test_scripts_reject_bad_keypoints_and_foreign_checkpoints": 30,
+    "test_adgan_train.py::test_overfit_one_pair_lowers_the_l1_and_raises_ssim": 20,
+    "test_dptn_train.py::test_train_resume_and_test_scripts": 95,
+    "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 60,
+    "test_dptn_train.py::test_overfit_one_pair_lowers_l1_and_raises_ssim": 35,
+    "test_dptn_train.py::test_export_round_trips_in_a_fresh_process": 20,
+    "test_dptn_step_train.py::test_overfit_lowers_l1_and_steps_get_finer": 150,
+    "test_dptn_step_train.py::test_two_replicas_make_the_update_of_one_device": 90,
+    "test_dptn_step_train.py::test_generator_and_discriminator_objectives_closed_form": 20,
+    "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 60,
+    "test_train_stylegan2.py::test_resumed_training_is_identical": 40,
+    "test_train_stylegan2.py::test_script_writes_checkpoints_grids_pickles_and_logs": 30,
+    "test_train_stylegan2.py::test_gs_is_the_moving_average_and_regularisers_run_lazily": 20,
+    "test_demo.py::test_readme_demo_runs_and_keeps_the_garment": 60,
+    "test_demo.py::test_generate_images_samples_the_demo_generator": 30,
+    "test_deepgenpro.py::test_original_command_line_writes_every_output": 45,
+    "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 70,
+    "test_multiworker.py::test_encoder_two_workers_make_the_update_of_one_process": 35,
+    "test_train_encoder.py::test_script_writes_a_dgp_pickle": 30,
+    "test_train_encoder.py::test_resumed_training_is_identical": 28,
+    "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 15,
+    "test_train_encoder.py::test_overfits_a_tiny_batch_of_generated_images": 15,
+    "test_export.py::test_dpig_signatures_round_trip_in_a_fresh_process": 35,
+    "test_export.py::test_every_signature_round_trips_in_a_fresh_process": 25,
+    "test_adgan_transfer.py::test_attribute_transfer_all_or_no_classes_is_plain_rendering": 25,
+    "test_websvc.py::test_demo_persons_pass_and_bad_photos_get_their_message": 15,
+    "test_perceptual.py::test_attribute_gradient_under_jit": 15,
+    "test_stylegan2.py::test_synthesis_and_discriminator_under_xla_with_gradients": 15,
+    "test_dpig_data.py::test_end_to_end_pipeline_batches": 12,
+}
+# modules timed as a whole: rough seconds per test (their module fixtures shared)
+PER_TEST = {"test_dptn_step_networks.py": 6, "test_dptn_step_scripts.py": 25,
+            "test_dptn_step_export.py": 20, "test_paint_lgn.py": 1.5, "test_paint_tsn.py": 1.5,
+            "test_paint_afn.py": 1}
+SPLIT_MODULES = {"test_dpig_train.py", "test_dgp.py", "test_adgan_train.py", "test_dptn_train.py",
+                 "test_dptn_step_train.py", "test_train_stylegan2.py", "test_train_encoder.py",
+                 "test_demo.py"}
+
+
+def _duration(nodeid):
+    name = nodeid.split("/")[-1]
+    default = PER_TEST.get(name.split("::")[0], 1.0)
+    return DURATIONS.get(name, DURATIONS.get(name.split("[")[0], default))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Longest work first under `-n` with the default `--dist load` (see DURATIONS)."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LongestFirst(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module.split("/")[-1] in SPLIT_MODULES else module
+
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_ordered", False):
+                units = sorted(self.workqueue.items(),
+                               key=lambda unit: -sum(map(_duration, unit[1])))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)

@@ -270,8 +270,21 @@ def test_bad_inputs_name_the_file(tmp_path, break_it, match):
 
 # ----------------------------------------------------------------------------- full size
 
+def _written(concrete, variables):
+    """For each variable: whether the traced step function assigns to it (Adam's update on
+    its gradient; Keras leaves out a variable whose gradient is None)."""
+    inner = {id(outer): placeholder for outer, placeholder in concrete.graph.captures}
+    writes = {"AssignVariableOp", "AssignSubVariableOp", "AssignAddVariableOp"}
+    return [id(v.value.handle) in inner and any(
+        op.type in writes for op in inner[id(v.value.handle)].consumers()) for v in variables]
+
+
 def test_full_size_graph_runs_one_step_of_each_phase_with_xla(tmp_path):
-    """DGP's 512 px networks (random weights) with VGG16 and ResNet101: one XLA step each."""
+    """DGP's 512 px networks (random weights) with VGG16 and ResNet101: the projection runs
+    one XLA step; the two search phases (the same generator and discriminator, a loss of
+    elementwise terms) are traced and lowered to XLA's HLO at full size, their outputs and
+    written variables checked on the graph (their XLA steps run at 32 px in the tests
+    above; compiling and running them here took 35 s of the test's 100)."""
     from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
 
     cloth_dir, model_dir = ((f"{DGP_DATA}/model_1/cloth_1", f"{DGP_DATA}/model_1/model_info")
@@ -282,13 +295,22 @@ def test_full_size_graph_runs_one_step_of_each_phase_with_xla(tmp_path):
                      attr=AttributeFeatures(), jit_compile=True)
     assert p.encode().shape == (1, 512, 512, 3)
     assert p.wp.shape == (1, 16, 512) and len(p.noise) == 15
-    projected = None
-    for phase in ("projection", "semantic_search", "pattern_search"):
+    p.start_phase("projection")
+    before = p.wp.numpy()
+    terms, image = p.step()
+    assert image.shape == (1, 512, 512, 3) and np.isfinite(terms["total"])
+    assert np.any(p.wp.numpy() != before)
+    assert set(terms) == {"pix", "feat", "attr", "adv", "total"}
+    projected = p.render()
+    assert projected.shape == (1, 512, 512, 3) and np.isfinite(projected).all()
+    for phase in ("semantic_search", "pattern_search"):
         p.start_phase(phase, projected)
-        before = [v.numpy() for v in p.variables(phase)]
-        terms, image = p.step()
-        assert image.shape == (1, 512, 512, 3) and np.isfinite(terms["total"])
-        assert all(np.any(v.numpy() != b) for v, b in zip(p.variables(phase), before))
-        if phase == "projection":
-            assert set(terms) == {"pix", "feat", "attr", "adv", "total"}
-            projected = p.render()
+        concrete = p._step.get_concrete_function()
+        terms, image = concrete.structured_outputs
+        assert image.shape == (1, 512, 512, 3)
+        assert set(terms) == {"inner", "arm", "outer", "adv", "total"}
+        assert all(t.shape == () for t in terms.values())
+        assert all(_written(concrete, p.variables(phase))), phase
+        other = [p.wp] if phase == "pattern_search" else p.noise
+        assert not any(_written(concrete, other)), phase
+        assert "HloModule" in p._step.experimental_get_compiler_ir()(stage="hlo")

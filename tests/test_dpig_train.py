@@ -140,7 +140,7 @@ def test_restore_chain_and_tests_write_folders(records, tmp_path):
         TR.restore_networks(str(tmp_path / "nowhere"), nets)
 
 
-def test_main_flags_match_config_and_errors(tmp_path):
+def test_main_flags_match_config_and_errors(tmp_path, capsys):
     sys.path.insert(0, str(ROOT / "run_scripts" / "dpig"))
     import main as dpig_main
 
@@ -164,44 +164,16 @@ def test_main_flags_match_config_and_errors(tmp_path):
                        text=True, env=env)
     assert r.returncode == 2 and "main.py: error:" in r.stderr and "none" in r.stderr
     assert "Traceback" not in r.stderr
-    r = subprocess.run(base + ["--dataset=none", "--model=7"], capture_output=True, text=True,
-                       env=env)
-    assert r.returncode == 2 and "--model 7" in r.stderr
+    # the same exit in this process (the script's process exit is checked just above)
+    with pytest.raises(SystemExit) as exit_info:
+        dpig_main.main(base[2:] + ["--dataset=none", "--model=7"])
+    assert exit_info.value.code == 2 and "--model 7" in capsys.readouterr().err
 
 
 def _checkpoint_values(prefix):
     reader = tf.train.load_checkpoint(prefix)
     return {k: reader.get_tensor(k) for k, dt in reader.get_variable_to_dtype_map().items()
             if (dt.is_floating or dt.is_integer) and not k.startswith("save_counter")}
-
-
-def test_resume_in_new_process_is_bit_identical(records, tmp_path):
-    """main.py to step 4 in one process equals main.py to step 2, then resumed to 4 in a
-    second process: networks, both optimisers' slots and the step, bit for bit."""
-    data_dir, dataset = os.path.split(records[0])
-    base = [sys.executable, str(MAIN), f"--data_dir={data_dir}",
-            f"--dataset={dataset}", "--model=101", "--img_H=128", "--img_W=64",
-            "--batch_size=2", "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8",
-            "--log_step=100", "--deterministic=true", f"--log_dir={tmp_path}"]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-
-    def leg(name, steps):
-        r = subprocess.run(base + [f"--model_dir={tmp_path / name}", f"--max_step={steps}"],
-                           capture_output=True, text=True, env=env)
-        assert r.returncode == 0, r.stderr[-3000:]
-        return r.stdout + r.stderr
-
-    leg("whole", 4)
-    assert "resumed" not in leg("split", 2)
-    assert "resumed from" in leg("split", 4)
-    whole = _checkpoint_values(str(tmp_path / "whole" / "model.ckpt-3"))
-    split = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-3"))
-    first = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-1"))
-    assert whole.keys() == split.keys() and len(whole) > 100
-    assert any("opt" in k for k in whole)
-    for k in whole:
-        np.testing.assert_array_equal(whole[k], split[k], err_msg=k)
-    assert any(not np.array_equal(whole[k], first[k]) for k in whole)  # it did train on
 
 
 def test_market_sampling_tests_write_folders(records, tmp_path):
@@ -430,18 +402,19 @@ def _free_ports(n):
     return ports
 
 
-@pytest.mark.parametrize("number", [103, 101])
-def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_path, number):
-    """main.py under MultiWorkerMirroredStrategy, two worker processes on 127.0.0.1 sharing
-    the model dir (only the chief writes there) against one process, global batch 2, 2 steps:
-    the same checkpoint (103 to float rounding; 101 but for Adam's sign steps on near-zero
-    gradients in a few elements)."""
+def _main_flags(records, tmp_path, number, max_step=None):
+    """main.py's command line for a deterministic tiny run of ``number`` on the DF records,
+    logging into ``tmp_path``."""
     data_dir, dataset = os.path.split(records[0])
-    base = [sys.executable, str(MAIN), f"--data_dir={data_dir}",
-            f"--dataset={dataset}", f"--model={number}", "--img_H=128", "--img_W=64",
-            "--batch_size=2", "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8",
-            "--fc_hidden=32", "--log_step=100", "--max_step=2", "--deterministic=true",
-            f"--log_dir={tmp_path}"]
+    return [sys.executable, str(MAIN), f"--data_dir={data_dir}", f"--dataset={dataset}",
+            f"--model={number}", "--img_H=128", "--img_W=64", "--batch_size=2",
+            "--conv_hidden_num=8", "--z_num=8", "--critic_dim=8", "--fc_hidden=32",
+            "--log_step=100", "--deterministic=true", f"--log_dir={tmp_path}"] + (
+                [f"--max_step={max_step}"] if max_step else [])
+
+
+def _start_cluster(base, model_dir):
+    """Two main.py worker processes under MultiWorkerMirroredStrategy on 127.0.0.1."""
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
     for i in range(2):
@@ -449,21 +422,27 @@ def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_pat
                              "task": {"type": "worker", "index": i}})
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=config)
         procs.append(subprocess.Popen(base + ["--strategy=multiworker",
-                                              f"--model_dir={tmp_path / 'cluster'}"],
+                                              f"--model_dir={model_dir}"],
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True))
-    single = subprocess.run(base + [f"--model_dir={tmp_path / 'one'}"], capture_output=True,
-                            text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    return procs
+
+
+def _wait_cluster(procs):
     try:
         logs = [p.communicate(timeout=240)[0] for p in procs]
     finally:
         for p in procs:
             p.kill()
-    assert single.returncode == 0, single.stderr[-2000:]
     for p, log in zip(procs, logs):
         assert p.returncode == 0, log[-3000:]
-    one = _checkpoint_values(str(tmp_path / "one" / "model.ckpt-1"))
-    cluster = _checkpoint_values(str(tmp_path / "cluster" / "model.ckpt-1"))
+
+
+def _assert_cluster_made_the_update(number, cluster_dir, one_dir):
+    """The cluster's checkpoint after 2 steps equals the single process's: 103 to float
+    rounding; 101 but for Adam's sign steps on near-zero gradients in a few elements."""
+    one = _checkpoint_values(str(one_dir / "model.ckpt-1"))
+    cluster = _checkpoint_values(str(cluster_dir / "model.ckpt-1"))
     assert one.keys() == cluster.keys()
     # 101: Adam turns the rounding noise of near-zero gradients (e.g. conv biases before
     # batch norm) into +-lr steps, so a few elements may differ by up to 2 lr per step
@@ -476,4 +455,52 @@ def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_pat
         off += int(np.sum(np.abs(cluster[k] - one[k]) > 1e-5))
         total += one[k].size
     assert off <= 0.002 * total, f"{off} of {total} values differ by more than 1e-5"
+
+
+def test_two_workers_on_loopback_make_the_update_of_one_process(records, tmp_path):
+    """main.py under MultiWorkerMirroredStrategy, two worker processes on 127.0.0.1 sharing
+    the model dir (only the chief writes there) against one process, global batch 2, 2 steps,
+    model 103 (model 101: in the next test, whose first leg is its single process)."""
+    base = _main_flags(records, tmp_path, 103, max_step=2)
+    procs = _start_cluster(base, tmp_path / "cluster")
+    single = subprocess.run(base + [f"--model_dir={tmp_path / 'one'}"], capture_output=True,
+                            text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    _wait_cluster(procs)
+    assert single.returncode == 0, single.stderr[-2000:]
+    _assert_cluster_made_the_update(103, tmp_path / "cluster", tmp_path / "one")
     assert sorted(os.listdir(tmp_path)) == ["cluster", "one"]  # worker 1 wrote no folder
+
+
+def test_resume_in_new_process_is_bit_identical_and_two_workers_make_its_update(records,
+                                                                              tmp_path):
+    """main.py (model 101) to step 4 in one process equals main.py to step 2, then resumed
+    to 4 in a second process: networks, both optimisers' slots and the step, bit for bit.
+    The first leg (2 steps) is also the single process two loopback workers under
+    MultiWorkerMirroredStrategy (sharing the model dir; only the chief writes there) must
+    match, as model 103 in the test above (one set of processes for both checks)."""
+    base = _main_flags(records, tmp_path, 101)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    procs = _start_cluster(base + ["--max_step=2"], tmp_path / "cluster")
+
+    def leg(name, steps):
+        r = subprocess.run(base + [f"--model_dir={tmp_path / name}", f"--max_step={steps}"],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout + r.stderr
+
+    try:
+        assert "resumed" not in leg("split", 2)
+        leg("whole", 4)
+    finally:
+        _wait_cluster(procs)
+    assert "resumed from" in leg("split", 4)
+    whole = _checkpoint_values(str(tmp_path / "whole" / "model.ckpt-3"))
+    split = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-3"))
+    first = _checkpoint_values(str(tmp_path / "split" / "model.ckpt-1"))
+    assert whole.keys() == split.keys() and len(whole) > 100
+    assert any("opt" in k for k in whole)
+    for k in whole:
+        np.testing.assert_array_equal(whole[k], split[k], err_msg=k)
+    assert any(not np.array_equal(whole[k], first[k]) for k in whole)  # it did train on
+    _assert_cluster_made_the_update(101, tmp_path / "cluster", tmp_path / "split")
+    assert sorted(os.listdir(tmp_path)) == ["cluster", "split", "whole"]  # worker 1: none

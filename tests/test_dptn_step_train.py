@@ -5,6 +5,7 @@ overfit whose step outputs get finer step by step."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TWO_LOGICAL_CPUS, assert_same_update
 
 from tfposegen.data.synthetic_persons import make_person
 from tfposegen.models.dptn import presets
@@ -207,3 +208,45 @@ def test_overfit_lowers_l1_and_steps_get_finer():
 
 
 ITERATIONS = 150
+
+
+MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, step_train as T
+from tfposegen.models.dptn.step_networks import StepDiscriminator, StepGenerator
+from tfposegen.models.dptn.train import make_loss_vgg
+rng = np.random.default_rng(0)
+H = W = 64
+batch = {k: rng.uniform(-1, 1, (2, H, W, 3)).astype(np.float32)
+         for k in ("source_image", "target_image", "noise_g", "noise_d")}
+batch.update({k: (rng.uniform(0, 1, (2, H, W, 41)) ** 8).astype(np.float32)
+              for k in ("source_pose", "target_pose")})
+faces = np.array([[20, 24, 20, 36], [-1, -1, -1, -1]], np.float32)  # one without a face
+batch.update(source_face=faces, target_face=faces[::-1].copy())
+out = {}
+for name, st in (("one", tf.distribute.get_strategy()),
+                 ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+    with st.scope():
+        keras.utils.set_random_seed(0)
+        nets = {"G": StepGenerator(H, W, **dict(presets.DPTN_STEP_G, ngf=4, img_f=8,
+                                                num_blocks=1, num_CABs=1, num_TTBs=1,
+                                                steps=2)),
+                "D": StepDiscriminator((H, W), **dict(presets.DPTN_STEP_D, ndf=4, img_f=8,
+                                                      layers=3, steps=2))}
+        vgg, face_vgg = make_loss_vgg(), T.make_face_vgg()
+    t = T.StepTrainer(nets, vgg, face_vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3,
+                      strategy=st)
+    for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
+        opt.epsilon = 1e-3
+    losses = [t.train_step(batch) for _ in range(2)]
+    out[name] = {"replicas": t.replicas, "losses": losses,
+                 "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
+                 "D": [v.numpy().tolist() for v in nets["D"].weights]}
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_make_the_update_of_one_device():
+    """StepTrainer under MirroredStrategy on two logical CPUs against one device, a global
+    batch of two pairs (one with a face, one without; the noise in the batch): the same
+    losses (step NLL and face terms included) and, after two iterations, the same G and D
+    weights, spectral-norm vectors included."""
+    assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES)

@@ -83,7 +83,7 @@ def test_overfit_one_pair_lowers_l1_and_raises_ssim(tiny):
         losses = trainer.train_step(batch)
     last = scores()
     print("\nDPTN overfit (L1, SSIM): start", np.round(first, 4), "after 100", np.round(last, 4))
-    assert set(losses) == set(T.LOSS_NAMES) | {"lr"}
+    assert set(losses) == set(T.LOSS_NAMES) | {"lr_G", "lr_D"}
     assert all(np.isfinite(v) for v in losses.values())
     assert last[0] < 0.5 * first[0]
     assert last[1] > first[1] + 0.2

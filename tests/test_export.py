@@ -61,12 +61,10 @@ def exported(tmp_path_factory):
     return tmp, pkl, (E, Gs), (u8, f, w)
 
 
-def test_every_signature_round_trips_in_a_fresh_process(exported):
+def test_every_signature_round_trips_in_a_fresh_process(exported, reloaded):
     tmp, _, (E, Gs), (u8, f, w) = exported
     assert (tmp / "dgp" / "1" / "saved_model.pb").is_file()
-    subprocess.run([sys.executable, "-c", RELOAD, str(tmp / "dgp" / "1"), str(tmp / "in.npz"),
-                    str(tmp / "out.npz")], check=True, capture_output=True)
-    out = np.load(tmp / "out.npz")
+    out = np.load(reloaded["DGP"])
     for n in (1, 4):
         w_plus = E(f[:n]).numpy()
         images = Gs.synthesis(w_plus, noise_mode="const").numpy()
@@ -126,11 +124,10 @@ def _rcv_to_keypoints(rcv):
     return np.where(rcv[..., 2:] > 0, rcv[..., :2], -1).astype(np.float32)
 
 
-@pytest.mark.parametrize("dataset", ["DF", "Market"])
-def test_dpig_signatures_round_trip_in_a_fresh_process(tmp_path, dataset):
-    """Pose transfer from keypoints alone equals the Keras models fed the records' own part
-    boxes, visibility, masks and pose maps (built by the converters and tf.data pipeline);
-    sampling is the same per seed whatever the batch; bad inputs are rejected."""
+def _dpig_export(tmp_path, dataset):
+    """DPIG test networks (random, tiny) of a dataset checkpointed and exported by the
+    script in the background: (the export process, the records' first batch of 4, spec,
+    networks, the reload inputs file)."""
     import tensorflow as tf
 
     from tfposegen.data import synthetic_persons as S
@@ -155,21 +152,70 @@ def test_dpig_signatures_round_trip_in_a_fresh_process(tmp_path, dataset):
     prefix = tf.train.Checkpoint(**{M.GROUPS[k]: model_variables(m) for k, m in nets.items()
                                     if k != "critic"}).save(str(tmp_path / "ckpt" / "all"))
     flags = [f"--{f}={prefix}" for f in spec.restores]
-    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
-                           f"--dpig_dataset={dataset}", f"--img_H={h}", f"--img_W={w}",
-                           "--conv_hidden_num=8", "--z_num=8", "--fc_hidden=32",
-                           f"--export_dir={tmp_path / 'dpig'}", *flags],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
+                             f"--dpig_dataset={dataset}", f"--img_H={h}", f"--img_W={w}",
+                             "--conv_hidden_num=8", "--z_num=8", "--fc_hidden=32",
+                             f"--export_dir={tmp_path / 'dpig'}", *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     f = batch["x"].numpy()
     u8 = np.round((f + 1) * 127.5).astype(np.uint8)
     f = u8.astype(np.float32) / 127.5 - 1  # the same image through both signatures
     np.savez(tmp_path / "in.npz", u8=u8, f=f, kp=_rcv_to_keypoints(batch["pose_rcv"]),
              kt=_rcv_to_keypoints(batch["pose_rcv_target"]), seeds=np.array([7, 8, 9, 10]))
-    subprocess.run([sys.executable, "-c", DPIG_RELOAD, str(tmp_path / "dpig" / "1"),
-                    str(tmp_path / "in.npz"), str(tmp_path / "out.npz")], check=True,
-                   capture_output=True)
-    out = np.load(tmp_path / "out.npz")
+    return proc, dict(batch=batch, spec=spec, nets=nets, f=f, tmp=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def dpig_exported(tmp_path_factory):
+    """DF and Market DPIG exports (``_dpig_export``), the export processes checked."""
+    runs = {d: _dpig_export(tmp_path_factory.mktemp(f"dpig_{d}"), d) for d in ("DF", "Market")}
+    for proc, _ in runs.values():
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-2000:]
+    return {d: run for d, (_, run) in runs.items()}
+
+
+# every reload script above, one after another in one fresh process (one TF start-up)
+RELOAD_ALL = """
+import json, sys
+for code, args in json.loads(sys.argv[1]):
+    sys.argv = ["-c", *args]
+    exec(compile(code, "<reload>", "exec"), {"__name__": "__main__"})
+"""
+
+
+@pytest.fixture(scope="module")
+def reloaded(exported, dpig_exported):
+    """The DGP and both DPIG SavedModels loaded and called in one fresh process: {"DGP" /
+    "DF" / "Market": its outputs file}."""
+    import json
+
+    dgp_tmp = exported[0]
+    jobs = {"DGP": (RELOAD, [str(dgp_tmp / "dgp" / "1"), str(dgp_tmp / "in.npz"),
+                             str(dgp_tmp / "out.npz")])}
+    for d, run in dpig_exported.items():
+        tmp = run["tmp"]
+        jobs[d] = (DPIG_RELOAD, [str(tmp / "dpig" / "1"), str(tmp / "in.npz"),
+                                 str(tmp / "out.npz")])
+    proc = subprocess.run([sys.executable, "-c", RELOAD_ALL, json.dumps(list(jobs.values()))],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {k: args[2] for k, (_, args) in jobs.items()}
+
+
+@pytest.mark.parametrize("dataset", ["DF", "Market"])
+def test_dpig_signatures_round_trip_in_a_fresh_process(dpig_exported, reloaded, dataset):
+    """Pose transfer from keypoints alone equals the Keras models fed the records' own part
+    boxes, visibility, masks and pose maps (built by the converters and tf.data pipeline);
+    sampling is the same per seed whatever the batch; bad inputs are rejected."""
+    import tensorflow as tf
+
+    from tfposegen.models.dpig import models as M
+
+    run = dpig_exported[dataset]
+    batch, spec, nets, f = run["batch"], run["spec"], run["nets"], run["f"]
+    h, w = 128, 64
+    out = np.load(reloaded[dataset])
     assert set(out["names"]) >= {"dpig_pose_transfer", "dpig_pose_transfer_float",
                                  "dpig_sample", "dpig_sample_in_pose"}
     fed = dict(batch, x=tf.constant(f))

@@ -78,34 +78,31 @@ def _trainer(seed):
                             jit_compile=False)
 
 
-def test_gs_is_the_moving_average_and_regularisers_run_lazily(records):
-    t = _trainer(0)
-    reals = next(iter(image_dataset(records, 4, 32, repeat=False)))
-    out0 = t.train_step(reals)
-    prev = [v.numpy() for v in t.Gs.weights]
-    out1 = t.train_step(reals)
-    assert {"pl_penalty", "r1_penalty"} <= set(out0) and "r1_penalty" not in out1
-    assert float(t.pl_mean.numpy()) > 0
-    trainable = {id(v) for v in t.G.trainable_weights}
-    for gs, g, p in zip(t.Gs.weights, t.G.weights, prev):
-        if id(g) in trainable:  # Gs = G + (Gs_prev - G) * beta
-            np.testing.assert_allclose(gs.numpy(), g.numpy() + (p - g.numpy()) * t.beta,
-                                       rtol=1e-5, atol=1e-7)
-            assert not np.array_equal(gs.numpy(), g.numpy())
-        else:  # noise maps, dlatent_avg: copied
-            np.testing.assert_array_equal(gs.numpy(), g.numpy())
-
-
-def test_resumed_training_is_identical(records, tmp_path):
+def test_gs_moving_average_lazy_regularisers_and_identical_resume(records, tmp_path):
+    """The first two steps of a run: Gs is the moving average of G and the regularisers run
+    lazily; then, checkpointed after those two steps, a trainer with other initial weights
+    restored from it makes the next two steps as the first (one run for both checks)."""
     def run(trainer, it, n):
         return [trainer.train_step(next(it)) for _ in range(n)]
 
     a = _trainer(0)
     it_a = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
-    run(a, it_a, 2)
+    out0 = a.train_step(next(it_a))
+    prev = [v.numpy() for v in a.Gs.weights]
+    out1 = a.train_step(next(it_a))
+    assert {"pl_penalty", "r1_penalty"} <= set(out0) and "r1_penalty" not in out1
+    assert float(a.pl_mean.numpy()) > 0
+    trainable = {id(v) for v in a.G.trainable_weights}
+    for gs, g, p in zip(a.Gs.weights, a.G.weights, prev):
+        if id(g) in trainable:  # Gs = G + (Gs_prev - G) * beta
+            np.testing.assert_allclose(gs.numpy(), g.numpy() + (p - g.numpy()) * a.beta,
+                                       rtol=1e-5, atol=1e-7)
+            assert not np.array_equal(gs.numpy(), g.numpy())
+        else:  # noise maps, dlatent_avg: copied
+            np.testing.assert_array_equal(gs.numpy(), g.numpy())
+
     path = a.checkpoint(data=it_a).write(str(tmp_path / "ck"))
     want = run(a, it_a, 2)
-
     b = _trainer(7)  # other initial weights: everything must come from the checkpoint
     it_b = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
     b.checkpoint(data=it_b).read(path).assert_consumed()

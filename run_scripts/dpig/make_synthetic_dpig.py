@@ -27,12 +27,14 @@ FLAGS = flags.FLAGS
 def make(dataset, data_dir, identities=2, poses=3):
     """Write ``<data_dir>/<dataset>_{train,test}_data`` (kept when present); returns their
     paths."""
-    from tfposegen.data import synthetic_persons as S
-    from tfposegen.models.dpig import convert as C
-
     raw = os.path.join(data_dir, f"raw_{dataset}")
     outs = {s: os.path.join(data_dir, f"{dataset}_{s}_data") for s in ("train", "test")}
     todo = [s for s, out in outs.items() if not os.path.isdir(out)]
+    if not todo:  # nothing to write: no TensorFlow import (the test scripts call this again)
+        return outs
+    from tfposegen.data import synthetic_persons as S
+    from tfposegen.models.dpig import convert as C
+
     if todo and not os.path.isdir(raw):
         if dataset == "DF":
             S.write_rcv_layout(raw, identities, poses, seed=5, size=(128, 64))

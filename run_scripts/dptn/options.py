@@ -10,7 +10,6 @@ the network sees ``--loadSize`` x ``--loadSize`` for fashion (176 columns stretc
 with Pillow's bilinear resize, as the code) and 128x64 for Market.
 """
 
-import json
 import os
 
 from absl import flags
@@ -70,10 +69,9 @@ def records():
     ``<dataroot>_<phase>_records``."""
     from tfposegen.data.pose_pairs import (
         PosePairsError,
+        dataroot_records,
         make_synthetic_pose_pairs,
-        write_pose_pair_records,
     )
-    from tfposegen.pose.formats import PoseFileError
 
     root = os.path.abspath(FLAGS.dataroot)
     stored = (128, 64) if FLAGS.dataset_mode == "market" else (256, 176)
@@ -83,13 +81,11 @@ def records():
             make_synthetic_pose_pairs(root, FLAGS.synthetic_people, 2, stored)
     out = f"{root}_{FLAGS.phase}_records"
     try:
-        if not os.path.isfile(os.path.join(out, "pose_pairs.json")):
-            write_pose_pair_records(out, os.path.join(root, FLAGS.phase), _csv("pairs"),
-                                    _csv("annotation"), image_size=stored, same_size=True)
-    except (FileNotFoundError, PosePairsError, PoseFileError) as e:
+        count = dataroot_records(out, os.path.join(root, FLAGS.phase), _csv("pairs"),
+                                 _csv("annotation"), image_size=stored, same_size=True)
+    except PosePairsError as e:
         raise InputError(str(e)) from None
-    with open(os.path.join(out, "pose_pairs.json")) as f:
-        return out, stored, int(json.load(f)["records"])
+    return out, stored, count
 
 
 def build_networks(seed=0):

@@ -22,6 +22,7 @@ pose_pairs` makes a tiny layout offline.
 import collections
 import csv
 import io
+import json
 import math
 import multiprocessing
 import os
@@ -32,7 +33,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tfposegen.data.synthetic_persons import make_person
-from tfposegen.pose.formats import read_annotation_csv, write_keypoint_csv
+from tfposegen.pose.formats import PoseFileError, read_annotation_csv, write_keypoint_csv
 from tfposegen.pose.keypoints import NUM_JOINTS
 from tfposegen.pose.maps import gaussian_heatmaps
 from tfposegen.utils.files import atomic_path, dataset_files, write_json
@@ -294,6 +295,34 @@ def write_pose_pair_records(out_dir, image_dir, pairs_csv, annotation_csv, parse
     write_json(os.path.join(out_dir, SUMMARY_FILE), summary)
     return dict(summary, written_shards=[paths[k] for k in todo],
                 kept_shards=[p for k, p in enumerate(paths) if k not in todo])
+
+
+def dataroot_records(out_dir, image_dir, pairs_csv, annotation_csv, image_size=(256, 176),
+                     same_size=False):
+    """A dataroot's records, converted on first use: :func:`write_pose_pair_records` runs
+    when ``<out_dir>/pose_pairs.json`` (written last by a finished conversion) is missing,
+    and the finished folder is reused after (the training / test scripts' dataroot step).
+
+    Args:
+        out_dir: the records folder (e.g. ``<dataroot>_<phase>_records``).
+        image_dir, pairs_csv, annotation_csv, image_size, same_size: as
+            :func:`write_pose_pair_records` (``image_size`` = (H, W) of the annotation frame).
+
+    Returns:
+        the number of records (pairs with images and keypoints), an int.
+
+    Raises:
+        PosePairsError: a missing or bad image folder, CSV or image; the message names it.
+    """
+    summary = os.path.join(out_dir, SUMMARY_FILE)
+    if not os.path.isfile(summary):
+        try:
+            write_pose_pair_records(out_dir, image_dir, pairs_csv, annotation_csv,
+                                    image_size=image_size, same_size=same_size)
+        except (FileNotFoundError, PoseFileError) as e:
+            raise PosePairsError(str(e)) from None
+    with open(summary) as f:
+        return int(json.load(f)["records"])
 
 
 # ------------------------------------------------------------------ reading

@@ -9,6 +9,11 @@ from the original's weights, training, testing and export signatures.
   Disentangled-Person-Image-Generation): networks, records, training, testing, export.
 - ``adgan``: Attribute-Decomposed GAN (menyifang/ADGAN): generator, discriminators, the
   name map of its ``.pth`` weights.
+- ``dptn``: Dual-task Pose Transformer Network (PangzeCheung/
+  Dual-task-Pose-Transformer-Network) and its step generation (gkalstn000/DPTN_step):
+  networks, checkpoint loaders, objectives, trainers, export.
+- ``paint``: PAINT fashion design synthesis (gxl-groups/PAINT), three stages: LGN
+  (layouts), TSN (textures), AFN (other views).
 
 A system package imports the shared floors (``tfposegen.ops``, ``layers``, ``losses``,
 ``metrics``, ``pose``, ``parsing``, ``data``, ``convert``, ``train``, ``export``,

@@ -30,22 +30,14 @@ person it crops a patch of torso or background at the left edge. ``face="swapped
 drops the term.
 """
 
-import keras
-import numpy as np
 import tensorflow as tf
 
 from tfposegen.losses.gan import lsgan_g_loss
 from tfposegen.losses.perceptual import DPTN_CONTENT_LAYERS, VGG19Features, content_l1
 from tfposegen.models.dptn.step_networks import generate_steps
 from tfposegen.models.dptn.steps import step_target
-from tfposegen.models.dptn.train import branch_losses
-from tfposegen.train.common import (
-    apply_gradients,
-    model_variables,
-    replicated_step,
-    split_batch,
-    variables_by_index,
-)
+from tfposegen.models.dptn.train import DPTNTrainer, branch_losses
+from tfposegen.train.common import apply_gradients
 
 DEFAULT_WEIGHTS = {"lambda_rec": 2.5, "lambda_style": 250.0, "lambda_content": 0.25,
                    "lambda_g": 2.0, "lambda_step": 2.0, "t_s_ratio": 0.5}
@@ -82,7 +74,8 @@ def face_centers(keypoints):
 
 def step_pose_maps(keypoints, height, width, sigma=6.0, limb_sigma=3.0):
     """DPTN_step's 41-channel pose maps (``obtain_bone``: 18 keypoint Gaussians + 23 limb
-    maps, :func:`tfposegen.pose.limb_maps.dptn_step_pose_np`) for a batch, inside a graph.
+    maps, :func:`tfposegen.pose.limb_maps.dptn_step_pose`, the graph-safe twin of
+    ``dptn_step_pose_np``) for a batch, inside a graph.
 
     Args:
         keypoints: float [B, 18, 2] (row, col) in the network frame H x W, -1 missing.
@@ -92,13 +85,10 @@ def step_pose_maps(keypoints, height, width, sigma=6.0, limb_sigma=3.0):
     Returns:
         float32 [B, H, W, 41] in [0, 1].
     """
-    from tfposegen.pose.limb_maps import dptn_step_pose_np
+    from tfposegen.pose.limb_maps import dptn_step_pose
 
-    def maps(kp):
-        return np.stack([dptn_step_pose_np(k, height, width, old_size=(height, width),
-                                           sigma=sigma, limb_sigma=limb_sigma) for k in kp])
-
-    out = tf.numpy_function(maps, [tf.cast(keypoints, tf.float64)], tf.float32)
+    out = dptn_step_pose(tf.cast(keypoints, tf.float64), height, width,
+                         old_size=(height, width), sigma=sigma, limb_sigma=limb_sigma)
     return tf.ensure_shape(out, [None, height, width, 41])
 
 
@@ -296,8 +286,9 @@ def learning_rates(epoch, lr, niter, niter_decay, ttur=True):
     return (base / 2, base * 2) if ttur else (base, base)
 
 
-class StepTrainer:
-    """Networks, optimisers and the compiled iteration of one DPTN_step run.
+class StepTrainer(DPTNTrainer):
+    """Networks, optimisers and the compiled iteration of one DPTN_step run (the DPTN
+    trainer with the step objective, TTUR and its schedule).
 
     Args:
         nets: dict ``G`` (:class:`~tfposegen.models.dptn.step_networks.StepGenerator`) and
@@ -310,39 +301,19 @@ class StepTrainer:
         strategy: the ``tf.distribute`` strategy whose scope built the networks.
     """
 
+    model_keys, default_weights = MODEL_KEYS, DEFAULT_WEIGHTS
+    loss_names = G_LOSS_NAMES + D_LOSS_NAMES
+
     def __init__(self, nets, vgg, face_vgg, batch_size, iterations_per_epoch, lr=LR,
                  niter=150, niter_decay=50, ttur=True, weights=None, face="swapped",
                  jit_compile=False, strategy=None):
         if face not in FACE_MODES:
             raise ValueError(f"face must be one of {FACE_MODES}, got {face!r}")
-        self.strategy = strategy or tf.distribute.get_strategy()
-        self.replicas = self.strategy.num_replicas_in_sync
-        if int(batch_size) % self.replicas:
-            raise ValueError(f"batch_size {batch_size} must divide among {self.replicas} "
-                             "replicas")
-        self.nets, self.vgg, self.face_vgg = nets, vgg, face_vgg
-        self.batch_size = int(batch_size)
-        self.iterations_per_epoch = max(1, int(iterations_per_epoch))
-        self.lr0, self.niter, self.niter_decay, self.ttur = float(lr), int(niter), \
-            int(niter_decay), bool(ttur)
-        self.weights, self.face = dict(DEFAULT_WEIGHTS, **(weights or {})), face
+        self.face_vgg, self.face, self.ttur = face_vgg, face, bool(ttur)
+        self.betas = (0.0, 0.9) if self.ttur else (0.5, 0.999)
         self.steps = int(nets["G"].config["steps"])
-        self.vars = {k: nets[k].trainable_weights for k in ("G", "D")}
-        b1, b2 = (0.0, 0.9) if self.ttur else (0.5, 0.999)
-        lr_g, lr_d = learning_rates(1, self.lr0, self.niter, self.niter_decay, self.ttur)
-        with self.strategy.scope():
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.opts = {k: keras.optimizers.Adam(learning_rate=v, beta_1=b1, beta_2=b2,
-                                                  epsilon=1e-8)
-                         for k, v in (("G", lr_g), ("D", lr_d))}
-            for k, opt in self.opts.items():
-                opt.build(self.vars[k])
-        self._step_fn = replicated_step(self.strategy, self._iteration, jit_compile)
-
-    @property
-    def total_steps(self):
-        """Iterations of the whole run: (niter + niter_decay) epochs."""
-        return (self.niter + self.niter_decay) * self.iterations_per_epoch
+        self._setup(nets, vgg, batch_size, iterations_per_epoch, lr, niter, niter_decay,
+                    weights, jit_compile, strategy)
 
     def learning_rates(self, step):
         """(G, D) learning rates at the 0-based iteration ``step``."""
@@ -366,22 +337,3 @@ class StepTrainer:
                                          self.weights["lambda_step"])
         apply_gradients(self.opts["D"], d_tape, d_out.pop("total"), self.vars["D"])
         return {**out, **d_out}
-
-    def train_step(self, batch):
-        """One iteration on the global ``batch`` (dict of :data:`MODEL_KEYS` tensors); sets
-        the epoch's learning rates first. Returns {name: float} of the G and D loss names
-        (means over the replicas), ``lr_G`` and ``lr_D``."""
-        lr_g, lr_d = self.learning_rates(int(self.step.numpy()))
-        self.opts["G"].learning_rate.assign(lr_g)
-        self.opts["D"].learning_rate.assign(lr_d)
-        out = self._step_fn({k: split_batch(self.strategy, batch[k]) for k in MODEL_KEYS})
-        self.step.assign_add(1)
-        return {**{k: float(out[k]) for k in G_LOSS_NAMES + D_LOSS_NAMES},
-                "lr_G": lr_g, "lr_D": lr_d}
-
-    def checkpoint(self, **extra):
-        """``tf.train.Checkpoint`` of G, D, both optimisers and the step (the code saves and
-        restores its optimiser states too)."""
-        items = {k: model_variables(m) for k, m in self.nets.items()}
-        items.update({f"opt_{k}": variables_by_index(o.variables) for k, o in self.opts.items()})
-        return tf.train.Checkpoint(step=self.step, **items, **extra)

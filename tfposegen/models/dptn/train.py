@@ -121,10 +121,6 @@ def discriminator_loss(real_scores, fake_scores):
     return 0.5 * lsgan_d_loss(real_scores, fake_scores)
 
 
-def _adam(lr):
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=BETA1, beta_2=0.999, epsilon=1e-8)
-
-
 class DPTNTrainer:
     """Networks, optimisers and the compiled iteration of one DPTN run.
 
@@ -142,9 +138,21 @@ class DPTNTrainer:
         strategy: the ``tf.distribute`` strategy whose scope built the networks.
     """
 
+    model_keys, loss_names, default_weights = MODEL_KEYS, LOSS_NAMES, DEFAULT_WEIGHTS
+    betas = (BETA1, 0.999)
+
     def __init__(self, nets, vgg, batch_size, iterations_per_epoch, lr=LR,
                  ratio_g2d=RATIO_G2D, niter=100, niter_decay=100, weights=None,
                  jit_compile=False, strategy=None):
+        self.ratio_g2d = float(ratio_g2d)
+        self._setup(nets, vgg, batch_size, iterations_per_epoch, lr, niter, niter_decay,
+                    weights, jit_compile, strategy)
+
+    def _setup(self, nets, vgg, batch_size, iterations_per_epoch, lr, niter, niter_decay,
+               weights, jit_compile, strategy):
+        """What every DPTN-family trainer holds: the strategy, the schedule, the weights of
+        the terms, the step counter, one Adam per network (``betas``, epsilon 1e-8) and the
+        replicated iteration."""
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = self.strategy.num_replicas_in_sync
         if int(batch_size) % self.replicas:
@@ -152,13 +160,14 @@ class DPTNTrainer:
                              "replicas")
         self.nets, self.vgg, self.batch_size = nets, vgg, int(batch_size)
         self.iterations_per_epoch = max(1, int(iterations_per_epoch))
-        self.lr0, self.ratio_g2d = float(lr), float(ratio_g2d)
-        self.niter, self.niter_decay = int(niter), int(niter_decay)
-        self.weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
+        self.lr0, self.niter, self.niter_decay = float(lr), int(niter), int(niter_decay)
+        self.weights = dict(self.default_weights, **(weights or {}))
         self.vars = {k: nets[k].trainable_weights for k in ("G", "D")}
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.opts = {"G": _adam(self.lr0), "D": _adam(self.lr0 * self.ratio_g2d)}
+            self.opts = {k: keras.optimizers.Adam(learning_rate=v, beta_1=self.betas[0],
+                                                  beta_2=self.betas[1], epsilon=1e-8)
+                         for k, v in zip(("G", "D"), self.learning_rates(0))}
             for k, opt in self.opts.items():
                 opt.build(self.vars[k])
         self._step_fn = replicated_step(self.strategy, self._iteration, jit_compile)
@@ -168,11 +177,12 @@ class DPTNTrainer:
         """Iterations of the whole run: (niter + niter_decay) epochs."""
         return (self.niter + self.niter_decay) * self.iterations_per_epoch
 
-    def learning_rate(self, step):
-        """G's learning rate at the 0-based iteration ``step`` (D's is ``ratio_g2d`` times
-        it)."""
+    def learning_rates(self, step):
+        """(G, D) learning rates at the 0-based iteration ``step`` (D's is ``ratio_g2d``
+        times G's)."""
         epoch = int(step) // self.iterations_per_epoch + 1
-        return self.lr0 * lr_factor(epoch, self.niter, self.niter_decay)
+        lr = self.lr0 * lr_factor(epoch, self.niter, self.niter_decay)
+        return lr, lr * self.ratio_g2d
 
     def _iteration(self, batch):
         G, D = self.nets["G"], self.nets["D"]
@@ -189,19 +199,19 @@ class DPTNTrainer:
         return out
 
     def train_step(self, batch):
-        """One iteration on the global ``batch`` (dict of :data:`MODEL_KEYS` tensors);
-        sets the epoch's learning rates first. Returns {name: float} of
-        :data:`LOSS_NAMES` (means over the replicas) and ``lr``."""
-        lr = self.learning_rate(int(self.step.numpy()))
-        self.opts["G"].learning_rate.assign(lr)
-        self.opts["D"].learning_rate.assign(lr * self.ratio_g2d)
-        out = self._step_fn({k: split_batch(self.strategy, batch[k]) for k in MODEL_KEYS})
+        """One iteration on the global ``batch`` (dict of ``model_keys`` tensors); sets the
+        epoch's learning rates first. Returns {name: float} of ``loss_names`` (means over
+        the replicas), ``lr_G`` and ``lr_D``."""
+        lr_g, lr_d = self.learning_rates(int(self.step.numpy()))
+        self.opts["G"].learning_rate.assign(lr_g)
+        self.opts["D"].learning_rate.assign(lr_d)
+        out = self._step_fn({k: split_batch(self.strategy, batch[k]) for k in self.model_keys})
         self.step.assign_add(1)
-        return {**{k: float(out[k]) for k in LOSS_NAMES}, "lr": lr}
+        return {**{k: float(out[k]) for k in self.loss_names}, "lr_G": lr_g, "lr_D": lr_d}
 
     def checkpoint(self, **extra):
-        """``tf.train.Checkpoint`` of G, D, both optimisers and the step (the original
-        saves no optimiser state; resuming here continues Adam exactly)."""
+        """``tf.train.Checkpoint`` of G, D, both optimisers and the step (DPTN's original
+        saves no optimiser state, DPTN_step's does; resuming here continues Adam exactly)."""
         items = {k: model_variables(m) for k, m in self.nets.items()}
         items.update({f"opt_{k}": variables_by_index(o.variables) for k, o in self.opts.items()})
         return tf.train.Checkpoint(step=self.step, **items, **extra)
