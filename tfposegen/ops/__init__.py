@@ -1,5 +1,7 @@
 """Tensor math with no I/O: upfirdn2d, bias_act, modulated convolution, minibatch stddev,
-legacy (TF1) bilinear resize, and DPIG's pose representations.
+legacy (TF1) bilinear resize, DPIG's pose representations, and the warps of
+:mod:`tfposegen.ops.warp` (torch's ``grid_sample``, PAINT's ``bilinear_warp``, the
+Resample2d sampler).
 
 The StyleGAN2 ops are NHWC, written with ``keras.ops`` (differentiable, usable inside
 ``tf.function(jit_compile=True)``), and reproduce the TF1 semantics of NVlabs StyleGAN2.
