@@ -89,9 +89,9 @@ def test_train_resume_test_and_style_mixing(tmp_path):
     test = _start("test.py", *common, f"--results_dir={tmp_path / 'res'}", "--save_id=mix",
                   "--which_epoch=2", "--mix_source=target", "--mix_from=2", "--batchSize=2",
                   "--simple_test")
-    meta, pairs, plain, mixed = _expected(tmp_path)
     out, err = test.communicate(timeout=600)
     assert test.returncode == 0, err[-3000:]
+    meta, pairs, plain, mixed = _expected(tmp_path)  # test.py wrote the test split's records
     assert sorted(os.listdir(tmp_path / "res")) == [f"mix_{k}" for k in range(1, STEPS + 1)]
     assert meta["step"] == 2
     names = [f"{a[:-4]}_2_{b[:-4]}_vis.png" for a, b in pairs]   # .jpg dropped, as the code

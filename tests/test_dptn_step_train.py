@@ -236,7 +236,7 @@ for name, st in (("one", tf.distribute.get_strategy()),
                       strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
-    losses = [t.train_step(batch) for _ in range(2)]
+    losses = [t.train_step(batch)]
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["D"].weights]}
@@ -247,6 +247,6 @@ print(json.dumps(out))
 def test_two_replicas_make_the_update_of_one_device():
     """StepTrainer under MirroredStrategy on two logical CPUs against one device, a global
     batch of two pairs (one with a face, one without; the noise in the batch): the same
-    losses (step NLL and face terms included) and, after two iterations, the same G and D
+    losses (step NLL and face terms included) and, after the iteration, the same G and D
     weights, spectral-norm vectors included."""
     assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES)
