@@ -4,8 +4,8 @@ Run once in a separate virtual environment with torch and OpenCV (never dependen
 package), on the ``util`` and ``data`` folders of gkalstn000/DPTN_step:
 
     git --git-dir=<DPTN_step git dir> archive HEAD util data | tar -x -C /tmp/dptn_step_pose_orig
-    /work/torchvenv/bin/pip install opencv-python-headless
-    /work/torchvenv/bin/python tests/reference/make_dptn_step_pose_reference.py \
+    <torch venv>/bin/pip install opencv-python-headless
+    <torch venv>/bin/python tests/reference/make_dptn_step_pose_reference.py \
         --orig-dir /tmp/dptn_step_pose_orig
 
 It imports the original ``util/util.py`` (``cords_to_map``, ``limbs_to_map``) and

@@ -10,7 +10,7 @@ on the PATH (``g++``) for the Resample2d kernel:
       mkdir -p /tmp/paint_afn/AFN/$(dirname $f)
       git --git-dir=<PAINT mirror> show HEAD:AFN/$f > /tmp/paint_afn/AFN/$f
     done
-    /work/torchvenv/bin/python tests/reference/make_paint_afn_reference.py \
+    <torch venv>/bin/python tests/reference/make_paint_afn_reference.py \
         --paint-dir /tmp/paint_afn
 
 (``git archive HEAD AFN`` may stop at a blob missing from the snapshot; ``show`` of the few

@@ -5,7 +5,7 @@ on the LGN folder of gxl-groups/PAINT (commit 0ee0e05, the last one):
 
     mkdir -p /tmp/paint
     git --git-dir=<PAINT mirror> archive HEAD LGN/models | tar -x -C /tmp/paint
-    /work/torchvenv/bin/python tests/reference/make_paint_lgn_reference.py --paint-dir /tmp/paint
+    <torch venv>/bin/python tests/reference/make_paint_lgn_reference.py --paint-dir /tmp/paint
 
 (the snapshot lacks the blob of LGN/imgs/day2night.gif: ``archive HEAD LGN`` stops there
 before LGN/models; ``archive HEAD LGN/models`` reports it but writes the folder, and only

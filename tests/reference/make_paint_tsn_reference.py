@@ -6,7 +6,7 @@ on the TSN model and core folders of gxl-groups/PAINT (commit 0ee0e05, the last 
     mkdir -p /tmp/paint
     git --git-dir=<PAINT mirror> archive HEAD TSN/model TSN/core > /tmp/paint/tsn.tar
     tar -xf /tmp/paint/tsn.tar -C /tmp/paint
-    /work/torchvenv/bin/python tests/reference/make_paint_tsn_reference.py --paint-dir /tmp/paint
+    <torch venv>/bin/python tests/reference/make_paint_tsn_reference.py --paint-dir /tmp/paint
 
 (``git archive`` reports the missing blob of LGN/imgs/day2night.gif but writes the named
 folders; piping it straight into tar can lose the archive.) The script puts TSN/ on

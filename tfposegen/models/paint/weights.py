@@ -339,20 +339,9 @@ def load_afn_checkpoints(folder, index=None, G=None, D2=None):
         TorchCheckpointError: ``latest.ckpt`` or a file is missing or does not fit (named in
             the message).
     """
-    from tfposegen.convert.torch_checkpoint import TorchCheckpointError
 
     folder = os.fspath(folder)
-    if index is None:
-        latest = os.path.join(folder, "latest.ckpt")
-        try:
-            with open(latest) as f:
-                lines = f.read().splitlines()
-        except OSError as e:
-            raise TorchCheckpointError(f"{latest}: cannot read ({e})") from e
-        if not lines or not lines[-1].strip():
-            raise TorchCheckpointError(f"{latest}: empty, expected a save index")
-        index = lines[-1].strip()
-    index = str(index).zfill(5)
+    index = _save_index(folder, index)
     counts = {}
     for name, prefix, model, loader in (("G", "gen", G, load_afn_generator_state),
                                         ("D2", "dis2", D2, load_afn_discriminator_state)):
@@ -490,6 +479,20 @@ def load_tsn_checkpoints(folder, index=None, G=None, D=None):
             in the message).
     """
     folder = os.fspath(folder)
+    index = _save_index(folder, index)
+    counts = {}
+    for name, model, stem, loader in (("G", G, "gen", load_tsn_generator_state),
+                                      ("D", D, "dis", load_tsn_discriminator_state)):
+        if model is not None:
+            counts[name] = loader(model, os.path.join(folder, f"{stem}_{index}.pth"))
+    return counts
+
+
+def _save_index(folder, index):
+    """The 5-digit save index of PAINT's TSN / AFN trainers (``core/trainer.py``): ``index``
+    zero-filled, or the last line of ``<folder>/latest.ckpt`` when ``index`` is None."""
+    from tfposegen.convert.torch_checkpoint import TorchCheckpointError
+
     if index is None:
         latest = os.path.join(folder, "latest.ckpt")
         try:
@@ -500,11 +503,4 @@ def load_tsn_checkpoints(folder, index=None, G=None, D=None):
         if not lines or not lines[-1].strip():
             raise TorchCheckpointError(f"{latest}: empty; expected a save index like 00033")
         index = lines[-1].strip()
-    elif isinstance(index, int):
-        index = str(index).zfill(5)
-    counts = {}
-    for name, model, stem, loader in (("G", G, "gen", load_tsn_generator_state),
-                                      ("D", D, "dis", load_tsn_discriminator_state)):
-        if model is not None:
-            counts[name] = loader(model, os.path.join(folder, f"{stem}_{index}.pth"))
-    return counts
+    return str(index).zfill(5)
