@@ -491,8 +491,6 @@ def load_tsn_checkpoints(folder, index=None, G=None, D=None):
 def _save_index(folder, index):
     """The 5-digit save index of PAINT's TSN / AFN trainers (``core/trainer.py``): ``index``
     zero-filled, or the last line of ``<folder>/latest.ckpt`` when ``index`` is None."""
-    from tfposegen.convert.torch_checkpoint import TorchCheckpointError
-
     if index is None:
         latest = os.path.join(folder, "latest.ckpt")
         try:
