@@ -29,6 +29,20 @@ def reference_module(filename):
     return module
 
 
+def reference_arrays(module, path):
+    """The arrays of a reference ``.npz`` with ``inputs``: the inputs ``module.inputs()``
+    rebuilds with numpy, checked against the float64 sums stored as ``sum_<key>``."""
+    import numpy as np
+
+    data = dict(np.load(path))
+    x = module.inputs()
+    for key, value in x.items():
+        assert np.sum(value, dtype=np.float64) == pytest.approx(float(data[f"sum_{key}"]),
+                                                                rel=1e-12, abs=1e-9), key
+    data["inputs"] = x
+    return data
+
+
 def rel_err(actual, expected):
     """max |a - e| / max(1, |e|), elementwise: the parity measure of the ports."""
     import numpy as np

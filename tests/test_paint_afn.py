@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import reference_module, rel_err
+from conftest import reference_arrays, reference_module, rel_err
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
 from tfposegen.models.paint import afn, presets, weights
@@ -34,13 +34,7 @@ REF = reference_module("make_paint_afn_reference.py")
 
 @pytest.fixture(scope="module")
 def ref():
-    data = dict(np.load(os.path.join(DATA, "afn_reference.npz")))
-    x = REF.inputs()
-    for key, value in x.items():
-        assert np.sum(value, dtype=np.float64) == pytest.approx(float(data[f"sum_{key}"]),
-                                                                rel=1e-12, abs=1e-9), key
-    data["inputs"] = x
-    return data
+    return reference_arrays(REF, os.path.join(DATA, "afn_reference.npz"))
 
 
 @pytest.fixture(scope="module")

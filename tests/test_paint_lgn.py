@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import reference_module
+from conftest import reference_arrays, reference_module
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
 from tfposegen.models.paint import lgn, presets, weights
@@ -29,13 +29,7 @@ def _file(name):
 
 @pytest.fixture(scope="module")
 def ref():
-    data = dict(np.load(os.path.join(DATA, "lgn_reference.npz")))
-    x = REF.inputs()
-    for key, value in x.items():
-        assert np.sum(value, dtype=np.float64) == pytest.approx(float(data[f"sum_{key}"]),
-                                                                rel=1e-12, abs=1e-9), key
-    data["inputs"] = x
-    return data
+    return reference_arrays(REF, os.path.join(DATA, "lgn_reference.npz"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import reference_module
+from conftest import reference_arrays, reference_module
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
 from tfposegen.layers.partial_conv import PartialConv2D
@@ -29,13 +29,7 @@ REF = reference_module("make_paint_tsn_reference.py")
 
 @pytest.fixture(scope="module")
 def ref():
-    data = dict(np.load(os.path.join(DATA, "tsn_reference.npz")))
-    x = REF.inputs()
-    for key, value in x.items():
-        assert np.sum(value, dtype=np.float64) == pytest.approx(float(data[f"sum_{key}"]),
-                                                                rel=1e-12, abs=1e-9), key
-    data["inputs"] = x
-    return data
+    return reference_arrays(REF, os.path.join(DATA, "tsn_reference.npz"))
 
 
 @pytest.fixture(scope="module")
