@@ -129,6 +129,7 @@ DURATIONS = {
     "test_deepgenpro.py::test_original_command_line_writes_every_output": 45,
     "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 70,
     "test_multiworker.py::test_encoder_two_workers_make_the_update_of_one_process": 35,
+    "test_multiworker.py::test_dptn_two_workers_make_the_update_of_one_process": 50,
     "test_train_encoder.py::test_script_writes_a_dgp_pickle": 30,
     "test_train_encoder.py::test_resumed_training_is_identical": 28,
     "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 15,
@@ -144,7 +145,8 @@ DURATIONS = {
 # modules timed as a whole: rough seconds per test (their module fixtures shared)
 PER_TEST = {"test_dptn_step_networks.py": 6, "test_dptn_step_scripts.py": 25,
             "test_dptn_step_export.py": 20, "test_paint_lgn.py": 1.5, "test_paint_tsn.py": 1.5,
-            "test_paint_afn.py": 1}
+            "test_paint_afn.py": 1, "test_metrics_torchvision_inception.py": 4,
+            "test_websvc.py": 6}
 SPLIT_MODULES = {"test_dpig_train.py", "test_dgp.py", "test_adgan_train.py", "test_dptn_train.py",
                  "test_dptn_step_train.py", "test_train_stylegan2.py", "test_train_encoder.py",
                  "test_demo.py"}

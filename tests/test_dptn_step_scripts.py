@@ -88,7 +88,8 @@ def test_train_resume_test_and_style_mixing(tmp_path):
     again = _start("train.py", *train, "--niter=3")
     test = _start("test.py", *common, f"--results_dir={tmp_path / 'res'}", "--save_id=mix",
                   "--which_epoch=2", "--mix_source=target", "--mix_from=2", "--batchSize=2",
-                  "--simple_test")
+                  "--simple_test", "--metrics=dptn_step",
+                  f"--scores_json={tmp_path / 'scores.json'}")
     out, err = test.communicate(timeout=600)
     assert test.returncode == 0, err[-3000:]
     meta, pairs, plain, mixed = _expected(tmp_path)  # test.py wrote the test split's records

@@ -118,7 +118,8 @@ def test_train_resume_and_test_scripts(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     assert "at step 4" in again.stderr and "trained to step 6 of 6" in again.stdout
     assert {"1_net", "2_net", "3_net", "latest_net"} <= set(os.listdir(tmp_path / "ck" / "synth"))
-    test = run("test.py", "--phase=train", f"--results_dir={tmp_path / 'res'}")
+    test = run("test.py", "--phase=train", f"--results_dir={tmp_path / 'res'}",
+               "--metrics=dptn_step", f"--scores_json={tmp_path / 'scores.json'}")
     assert test.returncode == 0, test.stderr[-2000:]
     names = sorted(os.listdir(tmp_path / "res"))
     assert len(names) == 4 and all("_2_" in n and n.endswith("_vis.jpg") for n in names)

@@ -1,11 +1,12 @@
 """The shopper web service (run_scripts/shopper/websvc.py, tfposegen.serving): uploads and
 their limits, the job queue, the pipeline on procedural persons, the running server under
-concurrent API calls, and the page in a real browser (headless Chromium driven by selenium;
-`.ci/run` installs it)."""
+concurrent API calls, the page in a real browser (headless Chromium driven by selenium;
+`.ci/run` installs it), and a DPTN_step export served with its coarse-to-fine steps."""
 
 import base64
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -170,22 +171,46 @@ def blazepose_models():
         pytest.skip(f"BlazePose model files unavailable: {e}")
 
 
+TINY_STEP_G = dict(ngf=4, img_f=8, layers=1, num_blocks=0, num_CABs=1, num_TTBs=1, steps=2)
+
+
 @pytest.fixture(scope="module")
-def pipeline(blazepose_models, tmp_path_factory):
-    """The demo generator exported by run_scripts/export_savedmodel.py --adgan_netG."""
-    from tfposegen.serving.shopper import ShopperPipeline
+def exports(tmp_path_factory):
+    """The demo ADGAN generator exported by run_scripts/export_savedmodel.py --adgan_netG (a
+    subprocess, and one with a missing file) and, meanwhile in this process, a random-weight
+    32 x 32 DPTN_step generator (S = 2) as --dptn_step_checkpoint exports it (fashion:
+    keypoints in 256 x 176): {"adgan": version folder, "dptn_step": version folder}."""
+    import tensorflow as tf
+
+    from tfposegen.models.dptn import presets
+    from tfposegen.models.dptn.export import export_dptn_step
+    from tfposegen.models.dptn.step_networks import StepGenerator
 
     tmp = tmp_path_factory.mktemp("adgan_export")
     script = os.path.join(ROOT, "run_scripts", "export_savedmodel.py")
     demo_file = os.path.join(ROOT, "pretrained", "demo", "adgan_demo_64.npz")
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, script, f"--adgan_netG={demo_file}",
-                           f"--export_dir={tmp}"], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    missing = subprocess.run([sys.executable, script, f"--adgan_netG={tmp}/nope.pth",
-                              f"--export_dir={tmp}/x"], capture_output=True, text=True, env=env)
-    assert missing.returncode == 2 and "nope.pth: no such generator" in missing.stderr
-    return ShopperPipeline(str(tmp / "1"), *blazepose_models)
+    procs = [subprocess.Popen([sys.executable, script, f"--adgan_netG={path}",
+                               f"--export_dir={out}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=env)
+             for path, out in ((demo_file, tmp), (f"{tmp}/nope.pth", f"{tmp}/x"))]
+    tf.keras.utils.set_random_seed(0)
+    with warnings.catch_warnings():   # the tiny net's one-channel attention softmax
+        warnings.filterwarnings("ignore", "You are using a softmax over axis")
+        G = StepGenerator(32, 32, **dict(presets.DPTN_STEP_G, **TINY_STEP_G))
+        step = export_dptn_step(G, tmp_path_factory.mktemp("dptn_step_export"))
+    (_, err), (_, missing) = (p.communicate(timeout=300) for p in procs)
+    assert procs[0].returncode == 0, err[-2000:]
+    assert procs[1].returncode == 2 and "nope.pth: no such generator" in missing
+    return {"adgan": str(tmp / "1"), "dptn_step": step}
+
+
+@pytest.fixture(scope="module")
+def pipeline(blazepose_models, exports):
+    """The demo generator exported by run_scripts/export_savedmodel.py --adgan_netG."""
+    from tfposegen.serving.shopper import ShopperPipeline
+
+    return ShopperPipeline(exports["adgan"], *blazepose_models)
 
 
 def test_demo_persons_pass_and_bad_photos_get_their_message(pipeline):
@@ -211,6 +236,92 @@ def test_demo_persons_pass_and_bad_photos_get_their_message(pipeline):
         with pytest.raises(PhotoError, match=words) as e:
             pipeline.analyse(photo, "your photo", False)
         assert e.value.status == 422
+
+
+# ------------------------------------------------------------------ DPTN_step and DPTN models
+
+def _save_module(folder, name, fn, specs):
+    """A SavedModel whose only signature ``name`` is ``fn`` on ``specs``."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.fn = tf.function(fn, input_signature=specs)
+    tf.saved_model.save(module, str(folder), signatures={name: module.fn})
+    return str(folder)
+
+
+def _png_array(data):
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+
+
+@pytest.fixture(scope="module")
+def step_app(exports, blazepose_models):
+    """The Flask app on the DPTN_step export, with one catalogue product."""
+    from tfposegen.serving.shopper import ShopperPipeline
+
+    pipeline = ShopperPipeline(exports["dptn_step"], *blazepose_models)
+    return create_app(pipeline, Catalog([("a", demo.demo_photo(demo.PRODUCT_SEEDS[0]))]))
+
+
+def test_dptn_step_model_is_served_with_its_steps(step_app, blazepose_models, tmp_path):
+    """The service on a DPTN_step export: the final image and S step images at the keypoint
+    frame's aspect (32 x 22), equal to the signature called on the analysed persons; DPTN's
+    dptn_pose_transfer through the same adapter; a SavedModel without a known signature (or
+    a folder without a SavedModel) is refused with a message naming the folder and the
+    signatures it has."""
+    import tensorflow as tf
+
+    from tfposegen.serving.shopper import ShopperPipeline
+
+    pipeline = step_app.config["PIPELINE"]
+    assert (pipeline.signature, pipeline.steps) == ("dptn_step_pose_transfer", 2)
+    assert (pipeline.height, pipeline.width, pipeline.model.frame) == (32, 22, (256, 176))
+    product_photo = demo.demo_photo(demo.PRODUCT_SEEDS[0])
+    client = step_app.test_client()
+    form = {"product_id": "0", "shopper": _form()["shopper"]}
+    reply = client.post("/api/pose_transfer?format=json", data=form)
+    assert reply.status_code == 200, reply.json
+    image, steps = _png_array(reply.json["image"]), [_png_array(s) for s in reply.json["steps"]]
+    assert image.shape == (32, 22, 3) and [s.shape for s in steps] == [(32, 22, 3)] * 2
+    np.testing.assert_array_equal(steps[-1], image)
+    # the adapter: the product fitted into 256 x 176, stretched to 32 x 32; seed 0
+    product = pipeline.analyse(product_photo, "the product photo", True)
+    shopper = pipeline.analyse(demo.demo_photo(42), "your photo", False)
+    assert product.parse is None and product.image.shape == (256, 176, 3)
+    stretched = np.asarray(Image.fromarray(product.image).resize((32, 32), Image.BILINEAR))
+    out = pipeline.model.loaded.signatures["dptn_step_pose_transfer"](
+        images=tf.constant(stretched[None]), source_keypoints=tf.constant(product.keypoints[None]),
+        target_keypoints=tf.constant(shopper.keypoints[None]), seed=tf.constant(0, tf.int64))
+    want = [np.asarray(Image.fromarray(s).resize((22, 32), Image.BILINEAR))
+            for s in out["step_images"].numpy()[:, 0]]
+    np.testing.assert_array_equal(np.stack(steps), np.stack(want))
+    status = client.get(f"/api/jobs/{reply.json['job']}").json
+    assert "parse" not in status["result"] and len(status["steps"]) == 2
+    assert client.get(status["steps"][0]).status_code == 200
+    assert client.get("/healthz").json["steps"] == 2
+
+    # DPTN: a stand-in dptn_pose_transfer at Market's 128 x 64 (frame guessed: no stretch)
+    specs = [tf.TensorSpec([None, 128, 64, 3], tf.uint8, name="images"),
+             tf.TensorSpec([None, 18, 2], tf.float32, name="source_keypoints"),
+             tf.TensorSpec([None, 18, 2], tf.float32, name="target_keypoints")]
+    dptn = _save_module(tmp_path / "dptn", "dptn_pose_transfer",
+                        lambda images, source_keypoints, target_keypoints: {"images": images},
+                        specs)
+    dptn = ShopperPipeline(dptn, *blazepose_models)
+    assert (dptn.height, dptn.width, dptn.steps, dptn.model.frame) == (128, 64, 0, (128, 64))
+    image, steps = dptn.render(dptn.analyse(product_photo, "the product photo", True), shopper,
+                               with_steps=True)
+    assert image.shape == (128, 64, 3) and steps == []
+
+    # websvc.py prints the ValueError as "websvc.py: error: <message>" and exits with 2
+    other = _save_module(tmp_path / "other", "double", lambda x: {"y": 2 * x},
+                         [tf.TensorSpec([None], tf.float32)])
+    for folder, words in ((other, "none of the pose-transfer signatures the service knows "
+                                  "(adgan_pose_transfer, dptn_step_pose_transfer, "
+                                  "dptn_pose_transfer); this SavedModel has ['double']"),
+                          (str(tmp_path), "not a SavedModel version folder")):
+        with pytest.raises(ValueError, match=f"^{re.escape(f'{folder}: {words}')}"):
+            ShopperPipeline(folder, *blazepose_models)
 
 
 # ------------------------------------------------------------------ the running server
@@ -399,3 +510,34 @@ def test_page_in_a_real_browser(server, browser, tmp_path):
     browser.find_element(By.ID, "go").click()
     _wait(browser, lambda d: d.find_element(By.ID, "error").text != "", timeout=30)
     assert "not a picture we can read" in browser.find_element(By.ID, "error").text
+
+
+def test_dptn_step_page_shows_every_step(step_app, browser, tmp_path):
+    """The page on the DPTN_step app (served in this process): the result, no parts panel,
+    and the coarse-to-fine strip of the S = 2 step images."""
+    from selenium.webdriver.common.by import By
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, step_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        shopper = tmp_path / "me.png"
+        Image.fromarray(demo.demo_photo(47)).save(shopper)
+        browser.get(f"http://127.0.0.1:{server.server_port}/")
+        _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#products img"), 30)
+        browser.find_element(By.CSS_SELECTOR, "#products label").click()
+        browser.find_element(By.ID, "shopper").send_keys(str(shopper))
+        browser.find_element(By.ID, "go").click()
+        loaded = ("return [...document.querySelectorAll('#result, #steps img')].filter("
+                  "i => i.complete && i.naturalWidth === 22).length")
+        _wait(browser, lambda d: d.execute_script(loaded) == 3, 60)
+        captions = [f.text for f in browser.find_elements(By.CSS_SELECTOR, "#steps figcaption")]
+        assert captions == ["step 1", "step 2 (final)"]
+        assert not browser.find_element(By.ID, "parse-figure").is_displayed()
+        assert browser.find_element(By.ID, "steps-section").is_displayed()
+        assert browser.find_element(By.ID, "error").text == ""
+        if ARTIFACTS:
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            browser.save_screenshot(os.path.join(ARTIFACTS, "websvc_dptn_step.png"))
+    finally:
+        server.shutdown()

@@ -72,13 +72,15 @@ def records():
         dataroot_records,
         make_synthetic_pose_pairs,
     )
+    from tfposegen.utils.files import atomic_folder
 
     root = os.path.abspath(FLAGS.dataroot)
     stored = (128, 64) if FLAGS.dataset_mode == "market" else (256, 176)
     if FLAGS.synthetic:
         stored = tuple(int(v) for v in FLAGS.synthetic_size)
-        if not os.path.isdir(root):
-            make_synthetic_pose_pairs(root, FLAGS.synthetic_people, 2, stored)
+        if not os.path.isdir(root):  # complete or absent, made once among workers
+            with atomic_folder(root) as tmp:
+                make_synthetic_pose_pairs(tmp, FLAGS.synthetic_people, 2, stored)
     out = f"{root}_{FLAGS.phase}_records"
     try:
         count = dataroot_records(out, os.path.join(root, FLAGS.phase), _csv("pairs"),

@@ -12,6 +12,15 @@ original's ``len(pairs) // batchSize * batchSize``. Writes ``<results_dir>/<from
 _vis.jpg`` atomically: the original's ``save_results``: the generated image truncated to
 uint8, resized back to the stored size (e.g. 256x176) with ``cv2.resize`` INTER_LINEAR, and
 saved as JPEG at quality 75 (Pillow's default, which the original's imageio uses).
+
+With ``--metrics dptn`` (DPTN's metrics/metrics.py, scripts/eval_fashion.sh; ``dptn_market``
+its ``--market`` variant, ``dptn_step`` DPTN_step's) it then scores the folder against
+``<dataroot>/<phase>/<to>.jpg`` (``tfposegen.metrics.pose_transfer``): SSIM, SSIM_256, PSNR,
+L1, MAE; LPIPS with ``--lpips_backbone`` and ``--lpips_lin``; FID against ``--fid_real_dir``
+(default ``<dataroot>/train``, the code's ``fid_real_path``) with torchvision's ImageNet
+InceptionV3 as DPTN's code (``--torchvision_inception``, score ``fid_torchvision``) and / or
+the standard network (``--inception_weights``, score ``fid``). It prints the table and writes
+``--scores_json`` (default ``<results_dir>/scores.json``) atomically.
 """
 
 import os
@@ -19,9 +28,41 @@ import os
 import options
 from absl import flags, logging
 
+from tfposegen.utils.cli import check_metric_flags, define_metric_flags
+
 FLAGS = flags.FLAGS
 options.define_base_flags("test")
 flags.DEFINE_string("results_dir", "./results/", "Output folder.")
+define_metric_flags("dptn (DPTN's metrics/metrics.py: 256-padded SSIM / PSNR / L1 / MAE), "
+                    "dptn_market (its --market variant, unpadded), dptn_step (DPTN_step's "
+                    "utils/metrics_step.py: resized to 256x176).", "<dataroot>/train",
+                    "<results_dir>/scores.json")
+
+METRIC_PROTOCOLS = ("dptn", "dptn_market", "dptn_step")
+
+
+def score(results_dir):
+    """Score ``results_dir`` under ``--metrics``; print the table, write the JSON."""
+    from tfposegen.metrics.pose_transfer import (
+        format_table,
+        networks_from_files,
+        score_folder,
+    )
+    from tfposegen.utils.files import write_json
+
+    try:
+        nets = networks_from_files(FLAGS.lpips_backbone, FLAGS.lpips_lin,
+                                   FLAGS.inception_weights, FLAGS.torchvision_inception)
+        result = score_folder(results_dir, FLAGS.metrics,
+                              os.path.join(FLAGS.dataroot, FLAGS.phase), nets[0], nets[1],
+                              FLAGS.fid_real_dir or os.path.join(FLAGS.dataroot, "train"),
+                              nets[2], FLAGS.fid_cache)
+    except ValueError as e:  # MetricInputError, weight-file errors: the file is named
+        raise options.InputError(str(e)) from None
+    print(format_table(result))
+    path = FLAGS.scores_json or os.path.join(results_dir, "scores.json")
+    write_json(path, result)
+    print(f"wrote {path}")
 
 
 def load_generator(exp_dir):
@@ -54,6 +95,7 @@ def main(argv):
     from tfposegen.utils.files import atomic_path, to_uint8
     from tfposegen.utils.progress import Progress
 
+    check_metric_flags(METRIC_PROTOCOLS)
     folder, stored, pairs = options.records()
     G = load_generator(os.path.join(FLAGS.checkpoints_dir, FLAGS.name))
     data = pose_pair_dataset(folder, options.network_size(stored), batch_size=FLAGS.batchSize,
@@ -76,6 +118,8 @@ def main(argv):
         progress.update(done)
     logging.info("wrote %d results to %s", done, FLAGS.results_dir)
     print(f"wrote {done} results to {FLAGS.results_dir}")
+    if FLAGS.metrics:
+        score(FLAGS.results_dir)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@
     python run_scripts/dptn/train.py --synthetic --dataroot /tmp/dptn_synth --name synth \\
         --preset tiny --dis_layers 3 --niter 2 --niter_decay 0 --batchSize 2   # offline
 
+``--strategy mirrored`` (the GPUs of this machine) or ``multiworker`` (the cluster of
+``TF_CONFIG``, every worker running the same command) replaces the original's ``--gpu_ids``
+DataParallel; ``--batchSize`` is the global batch, split among the replicas, and the update
+is that of one device with the whole batch. Only the chief worker writes.
+
 Defaults are the original's (``DPTNModel`` sets lambda_rec 5, lambda_g 2, lambda_style 500,
 lambda_content 0.5, t_s_ratio 0.5, ratio_g2d 0.1; TrainOptions lr 2e-4, niter 100 +
 niter_decay 100 epochs of ``len(pairs) // batchSize`` iterations). torchvision's VGG19
@@ -44,6 +49,9 @@ flags.DEFINE_integer("save_epoch_freq", 1, "Epochs between <epoch>_net folders."
 flags.DEFINE_string("vgg19", None, "torchvision vgg19-dcbb9e9d.pth (default: beside the "
                     "dataroot).")
 flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair order.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+                  "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every "
+                  "worker running this command); --batchSize is the global batch.")
 
 
 def load_vgg(train):
@@ -71,21 +79,29 @@ def main(argv):
     del argv
     from tfposegen.data.pose_pairs import pose_pair_dataset
     from tfposegen.models.dptn import train, weights
-    from tfposegen.train.common import run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.utils.files import atomic_path
 
+    strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    chief = is_chief(strategy)
     folder, stored, pairs = options.records()
     size = options.network_size(stored)
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.name)
-    nets = options.build_networks(FLAGS.seed)
-    vgg = load_vgg(train)
-    os.makedirs(exp_dir, exist_ok=True)
-    with atomic_path(os.path.join(exp_dir, "opt.txt")) as tmp, open(tmp, "w") as f:
-        f.write(FLAGS.flags_into_string())
+    with strategy.scope():
+        nets = options.build_networks(FLAGS.seed)
+        vgg = load_vgg(train)
+    if chief:
+        os.makedirs(exp_dir, exist_ok=True)
+        with atomic_path(os.path.join(exp_dir, "opt.txt")) as tmp, open(tmp, "w") as f:
+            f.write(FLAGS.flags_into_string())
     per_epoch = max(1, pairs // FLAGS.batchSize)
     lambdas = {k: getattr(FLAGS, k) for k in train.DEFAULT_WEIGHTS}
-    trainer = train.DPTNTrainer(nets, vgg, FLAGS.batchSize, per_epoch, FLAGS.lr,
-                                FLAGS.ratio_g2d, FLAGS.niter, FLAGS.niter_decay, lambdas)
+    try:
+        trainer = train.DPTNTrainer(nets, vgg, FLAGS.batchSize, per_epoch, FLAGS.lr,
+                                    FLAGS.ratio_g2d, FLAGS.niter, FLAGS.niter_decay, lambdas,
+                                    strategy=strategy)
+    except ValueError as e:  # a batch that does not divide among the replicas
+        raise options.InputError(f"--batchSize: {e}") from None
     dataset = pose_pair_dataset(folder, size, batch_size=FLAGS.batchSize, shuffle=True,
                                 seed=FLAGS.seed, repeat=True, drop_remainder=True)
     data = iter(dataset.map(lambda b: {k: b[k] for k in train.MODEL_KEYS}))
@@ -94,16 +110,18 @@ def main(argv):
     def snapshot(step, kimg, writer):
         del kimg, writer
         weights.save_networks(nets, os.path.join(exp_dir, "latest_net"), {"step": step})
-        epoch = (step - 1) // per_epoch + 1
-        if step % per_epoch == 0 and (epoch % FLAGS.save_epoch_freq == 0
-                                      or step == trainer.total_steps):
+
+    def epoch_end(epoch, step):
+        if epoch % FLAGS.save_epoch_freq == 0 or step == trainer.total_steps:
             weights.save_networks(nets, os.path.join(exp_dir, f"{epoch}_net"), {"step": step})
 
+    # total_kimg a half-step short of the end: run_training rounds it up to whole steps.
     kimg = (trainer.total_steps - 0.5) * FLAGS.batchSize / 1000
     steps = run_training(trainer, data, exp_dir, FLAGS.batchSize, kimg,
                          every * FLAGS.batchSize / 1000, snapshot,
                          show=("app_gen_t", "ad_gen_t", "dis_img_gen_t"),
-                         name=f"dptn {FLAGS.name}", log=logging.info)
+                         name=f"dptn {FLAGS.name}", log=logging.info,
+                         epoch=(per_epoch, epoch_end))
     print(f"trained to step {steps} of {trainer.total_steps} in {exp_dir}")
 
 

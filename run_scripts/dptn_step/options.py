@@ -135,14 +135,13 @@ def check_dataroot():
 
 def make_synthetic(root, people, size):
     """A synthetic dataroot in DPTN_step's layout at ``root`` (made in a sibling folder and
-    renamed, so it appears complete or not at all): the persons of
+    renamed, so it appears complete or not at all, once among workers): the persons of
     :func:`tfposegen.data.pose_pairs.make_synthetic_pose_pairs` (``people`` x 2 views, JPEG,
     ``size`` = (H, W) = their keypoint frame) as both the train and the test split."""
     from tfposegen.data.pose_pairs import make_synthetic_pose_pairs
+    from tfposegen.utils.files import atomic_folder
 
-    tmp = f"{root}.tmp{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with atomic_folder(root) as tmp:
         make_synthetic_pose_pairs(tmp, people, 2, size, image_format="jpg")
         for phase in ("train", "test"):
             shutil.copytree(os.path.join(tmp, "train"), os.path.join(tmp, f"{phase}_higher"))
@@ -152,9 +151,6 @@ def make_synthetic(root, people, size):
         shutil.rmtree(os.path.join(tmp, "train"))
         for kind in ("pairs", "annotation"):
             os.remove(os.path.join(tmp, f"fashion-resize-{kind}-train.csv"))
-        os.rename(tmp, root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def records():

@@ -29,12 +29,25 @@ person B instead of the pair's source A (steps 1 .. k-1 from A); ``--mix_from 1`
 whole chain from B and ``S + 1`` is the plain chain. B is ``target`` (each pair's own target
 image and pose) or an image of the split: a file name in ``<phase>_higher/`` (or a path to
 one) with a row in the annotation CSV.
+
+With ``--metrics dptn_step`` (DPTN_step's utils/metrics_step.py at the last step; ``dptn`` /
+``dptn_market``: DPTN's metrics/metrics.py) it then scores the last step's folder
+``<save_id>_<S>`` against ``<dataroot>/<phase>_higher/<to>.png`` (else ``.jpg``)
+(``tfposegen.metrics.pose_transfer``): SSIM, SSIM_256 (the code's printed "SSIM"), PSNR, L1,
+MAE; LPIPS with ``--lpips_backbone`` and ``--lpips_lin``; FID against ``--fid_real_dir``
+(default ``<dataroot>/train_higher``; the code's ``real_path`` is the training images) with
+torchvision's ImageNet InceptionV3 as the code (``--torchvision_inception``, score
+``fid_torchvision``) and / or the standard network (``--inception_weights``, score ``fid``).
+It prints the table and writes ``--scores_json`` (default
+``<results_dir>/<save_id>_scores.json``) atomically.
 """
 
 import os
 
 import options
 from absl import flags, logging
+
+from tfposegen.utils.cli import check_metric_flags, define_metric_flags
 
 FLAGS = flags.FLAGS
 options.define_base_flags("test")
@@ -47,9 +60,42 @@ flags.DEFINE_string("mix_source", None, "Style mixing: person B, 'target' or an 
                     "split (see the module docstring).")
 flags.DEFINE_integer("mix_from", None, "With --mix_source: the first step (1 .. S + 1) that "
                      "takes B as its source.", lower_bound=1)
+define_metric_flags("dptn_step (the last step's folder; the code's utils/metrics_step.py: "
+                    "256x176), dptn / dptn_market (DPTN's metrics/metrics.py: as stored, "
+                    "padded / not).", "<dataroot>/train_higher",
+                    "<results_dir>/<save_id>_scores.json")
 flags.register_multi_flags_validator(
     ["mix_source", "mix_from"], lambda f: (f["mix_source"] is None) == (f["mix_from"] is None),
     message="--mix_source and --mix_from go together")
+
+
+METRIC_PROTOCOLS = ("dptn_step", "dptn", "dptn_market")
+
+
+def score(results_dir, save_id):
+    """Score the last step's folder ``results_dir`` under ``--metrics``; print the table,
+    write the JSON."""
+    from tfposegen.metrics.pose_transfer import (
+        format_table,
+        networks_from_files,
+        score_folder,
+    )
+    from tfposegen.utils.files import write_json
+
+    root = FLAGS.dataroot
+    try:
+        nets = networks_from_files(FLAGS.lpips_backbone, FLAGS.lpips_lin,
+                                   FLAGS.inception_weights, FLAGS.torchvision_inception)
+        result = score_folder(results_dir, FLAGS.metrics,
+                              os.path.join(root, f"{FLAGS.phase}_higher"), nets[0], nets[1],
+                              FLAGS.fid_real_dir or os.path.join(root, "train_higher"),
+                              nets[2], FLAGS.fid_cache)
+    except ValueError as e:  # MetricInputError, weight-file errors: the file is named
+        raise options.InputError(str(e)) from None
+    print(format_table(result))
+    path = FLAGS.scores_json or os.path.join(FLAGS.results_dir, f"{save_id}_scores.json")
+    write_json(path, result)
+    print(f"wrote {path}")
 
 
 def generator_source(exp_dir):
@@ -131,6 +177,7 @@ def main(argv):
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.id)
     source = generator_source(exp_dir)
     options.check_dataroot()
+    check_metric_flags(METRIC_PROTOCOLS)
     import numpy as np
     import tensorflow as tf
     from PIL import Image
@@ -202,6 +249,8 @@ def main(argv):
     logging.info("wrote %d pairs x %d steps to %s", done, steps, out_dirs)
     print(f"wrote {done} results x {steps} steps to "
           f"{os.path.join(FLAGS.results_dir, save_id)}_1 .. _{steps}")
+    if FLAGS.metrics:
+        score(out_dirs[-1], save_id)
 
 
 if __name__ == "__main__":

@@ -170,13 +170,12 @@ class ScriptTrainer:
     """A :class:`~tfposegen.models.dptn.step_train.StepTrainer` fed pose-pair batches (dicts
     with ``source_image`` / ``target_image`` float [B, H, W, 3] in [-1, 1] and
     ``source_keypoints`` / ``target_keypoints`` float [B, 18, 2] in the network frame):
-    ``step_batch`` with the 0-based iteration index as noise seed, then one G and D step;
-    after each epoch's last iteration ``on_epoch(epoch, step)``. Has what
-    ``tfposegen.train.common.run_training`` needs (``train_step``, ``step``, ``checkpoint``,
-    ``strategy``)."""
+    ``step_batch`` with the 0-based iteration index as noise seed, then one G and D step.
+    Has what ``tfposegen.train.common.run_training`` needs (``train_step``, ``step``,
+    ``checkpoint``, ``strategy``)."""
 
-    def __init__(self, trainer, on_epoch):
-        self.trainer, self.on_epoch = trainer, on_epoch
+    def __init__(self, trainer):
+        self.trainer = trainer
         self.step, self.strategy = trainer.step, trainer.strategy
 
     def checkpoint(self, **extra):
@@ -185,11 +184,7 @@ class ScriptTrainer:
     def train_step(self, raw):
         from tfposegen.models.dptn.step_train import step_batch
 
-        losses = self.trainer.train_step(step_batch(raw, int(self.step.numpy())))
-        done = int(self.step.numpy())
-        if done % self.trainer.iterations_per_epoch == 0:
-            self.on_epoch(done // self.trainer.iterations_per_epoch, done)
-        return losses
+        return self.trainer.train_step(step_batch(raw, int(self.step.numpy())))
 
 
 def step_strip(G, batch):
@@ -266,7 +261,7 @@ def main(argv):
     every = 1 if FLAGS.debug else max(1, FLAGS.save_latest_freq // FLAGS.batchSize)
 
     def on_epoch(epoch, step):
-        if chief and (epoch % epoch_freq == 0 or step == trainer.total_steps):
+        if epoch % epoch_freq == 0 or step == trainer.total_steps:
             for label in ("latest", epoch):
                 weights.save_networks(nets, os.path.join(exp_dir, f"{label}_net"),
                                       {"step": step, "epoch": epoch})
@@ -279,10 +274,11 @@ def main(argv):
 
     # total_kimg a half-step short of the end: run_training rounds it up to whole steps.
     kimg = (trainer.total_steps - 0.5) * FLAGS.batchSize / 1000
-    steps = run_training(ScriptTrainer(trainer, on_epoch), iter(dataset), exp_dir,
+    steps = run_training(ScriptTrainer(trainer), iter(dataset), exp_dir,
                          FLAGS.batchSize, kimg, every * FLAGS.batchSize / 1000, snapshot,
                          show=("L1_target", "GAN_target", "Step_loss", "Real_loss"),
-                         name=f"dptn_step {FLAGS.id}", log=logging.info)
+                         name=f"dptn_step {FLAGS.id}", log=logging.info,
+                         epoch=(per_epoch, on_epoch))
     print(f"trained to step {steps} of {trainer.total_steps} in {exp_dir}")
 
 

@@ -1,6 +1,6 @@
 """The shopper pipeline: a product photo (a model wearing the product) and a shopper's photo
 in, the product worn in the shopper's pose out, through an exported pose-transfer
-SavedModel.
+SavedModel (ADGAN, DPTN_step or DPTN: :mod:`tfposegen.serving.models`).
 
 This is the job of ``websvc.py`` in sgoldyaev/DeepFashion.ADGAN (OpenPose keypoints, Mask
 R-CNN masks as the parse, ADGAN), done with this library's parts:
@@ -9,12 +9,16 @@ R-CNN masks as the parse, ADGAN), done with this library's parts:
    refused with a shopper-readable :class:`~tfposegen.serving.uploads.PhotoError` when it
    shows no person, several people, a back view (:func:`is_back_view`) or too little of
    the body (both shoulders and a hip are needed);
-2. the product photo's 8-class parse (:func:`tfposegen.parsing.adgan.adgan_parse`);
-3. both photos fitted into the model's frame (:func:`tfposegen.pose.keypoints.fit_photo`);
-4. the SavedModel's ``adgan_pose_transfer`` signature (``tfposegen.models.adgan.export``):
-   the product photo's person rendered in the shopper's pose.
+2. the product photo's 8-class parse (:func:`tfposegen.parsing.adgan.adgan_parse`), for
+   ADGAN only (DPTN and DPTN_step take the source keypoints instead);
+3. both photos fitted into the model's frame (:func:`tfposegen.pose.keypoints.fit_photo`):
+   ADGAN's network size, DPTN's keypoint frame;
+4. the SavedModel's pose-transfer signature (``adgan_pose_transfer``,
+   ``dptn_step_pose_transfer`` or ``dptn_pose_transfer``; the adapters of
+   :mod:`tfposegen.serving.models`): the product photo's person rendered in the shopper's
+   pose (DPTN_step: also every step's image, coarse to fine).
 
-The SavedModel is loaded once and warmed with one call; its frame (H, W) is read from the
+The SavedModel is loaded once and warmed with one call; its sizes are read from the
 signature. Not thread-safe: one caller at a time (:class:`tfposegen.serving.jobs.JobQueue`
 runs it on one worker thread).
 """
@@ -30,9 +34,9 @@ from tfposegen.parsing.model import parse_keypoints, person_probability
 from tfposegen.pose import blazepose
 from tfposegen.pose.keypoints import fit_photo, to_openpose
 from tfposegen.pose.segmentation import SelfieSegmentation
+from tfposegen.serving.models import load_model
 from tfposegen.serving.uploads import PhotoError, sentence
 
-SIGNATURE = "adgan_pose_transfer"
 _LIMBS = ((1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11),
           (11, 12), (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17))
 # ADGAN_LABELS colours for the parse picture: bg, pants, hair, skirt, face, upper, arm, leg
@@ -41,7 +45,8 @@ PARSE_COLOURS = np.array([[0, 0, 0], [0, 0, 255], [128, 64, 0], [0, 128, 128],
 _MIN_VISIBILITY = 0.5
 
 Person = collections.namedtuple("Person", "image keypoints parse pose_picture")
-Person.__doc__ = """One analysed photo in the model's frame: ``image`` uint8 [H, W, 3],
+Person.__doc__ = """One analysed photo in the model's frame H x W (ADGAN: the network size;
+DPTN: the keypoint frame, :mod:`tfposegen.serving.models`): ``image`` uint8 [H, W, 3],
 ``keypoints`` float32 [18, 2] (row, col) integer pixels, (-1, -1) missing, ``parse`` uint8
 [H, W] ADGAN labels (None when not needed), ``pose_picture`` uint8 [h, w, 3]: the photo
 with its keypoints drawn."""
@@ -89,39 +94,35 @@ class ShopperPipeline:
     """Product photo + shopper photo -> the product worn in the shopper's pose.
 
     Args:
-        model_dir: a SavedModel (a version folder of ``tfposegen.models.adgan.export``)
-            with the ``adgan_pose_transfer`` signature.
+        model_dir: a SavedModel version folder with one of the signatures of
+            :data:`tfposegen.serving.models.KNOWN` (``run_scripts/export_savedmodel.py``).
         pose_model, selfie_model: BlazePose / selfie segmentation to reuse (else built from
             ``blazepose_dir`` / ``fetch``, :mod:`tfposegen.pose.model_files`).
+        dataset: a DPTN export's ``--dptn_dataset`` ("fashion", "market"; its keypoint
+            frame); None: guessed from the network size (:func:`~tfposegen.serving.models.
+            keypoint_frame`).
+
+    Attributes:
+        signature: the signature served; ``height``, ``width``: the result's size;
+        ``steps``: how many step images :meth:`render` gives with ``with_steps`` (S for
+        DPTN_step, else 0); ``uses_parse``: whether the product's parse is made (ADGAN).
+
+    Raises:
+        ValueError: not a SavedModel or none of the known signatures (the message names the
+            folder and the signatures it has).
     """
 
     def __init__(self, model_dir, pose_model=None, selfie_model=None, blazepose_dir=None,
-                 fetch=True):
-        import tensorflow as tf
-
-        self._tf = tf
-        loaded = tf.saved_model.load(model_dir)
-        if SIGNATURE not in loaded.signatures:
-            raise ValueError(f"{model_dir}: no '{SIGNATURE}' signature (has "
-                             f"{sorted(loaded.signatures)}); export an ADGAN generator with "
-                             f"run_scripts/export_savedmodel.py --adgan_netG")
-        self._loaded = loaded  # the signature's functions live as long as their object
-        self._fn = loaded.signatures[SIGNATURE]
-        shape = self._fn.structured_input_signature[1]["images"].shape
-        self.height, self.width = int(shape[1]), int(shape[2])
+                 fetch=True, dataset=None):
+        self.model = load_model(model_dir, dataset)
+        self.signature = self.model.signature
+        self.height, self.width = self.model.size
+        self.steps, self.uses_parse = self.model.steps, self.model.uses_parse
         self.pose_model = pose_model or blazepose.BlazePose(blazepose_dir, fetch)
         self.selfie_model = selfie_model or SelfieSegmentation(blazepose_dir, fetch)
-        self.transfer(np.zeros((1, self.height, self.width, 3), np.uint8),
-                      np.zeros((1, self.height, self.width), np.int32),
-                      np.full((1, 18, 2), -1, np.float32))  # warm-up: traces once
-
-    def transfer(self, images, parse, target_keypoints):
-        """The signature itself: uint8 [N, H, W, 3], int [N, H, W], float [N, 18, 2] (row,
-        col in the frame) -> uint8 [N, H, W, 3]."""
-        tf = self._tf
-        out = self._fn(images=tf.constant(images, tf.uint8), parse=tf.constant(parse, tf.int32),
-                       target_keypoints=tf.constant(target_keypoints, tf.float32))
-        return out["images"].numpy()
+        frame, missing = self.model.frame, np.full((18, 2), -1, np.float32)
+        self.model(np.zeros((*frame, 3), np.uint8), missing, np.zeros(frame, np.int32),
+                   missing)  # warm-up: traces once
 
     def analyse(self, photo, what, with_parse):
         """One photo -> :class:`Person` in the model's frame.
@@ -129,7 +130,8 @@ class ShopperPipeline:
         Args:
             photo: uint8 [h, w, 3] RGB (:func:`tfposegen.serving.uploads.read_photo`).
             what: how messages name it ("your photo", "the product photo").
-            with_parse: also make the 8-class parse (the appearance source needs it).
+            with_parse: also make the 8-class parse (the appearance source needs it; made
+                only when the model uses one, ADGAN).
 
         Raises:
             PhotoError (422): no person, several people, a back view, or no shoulders /
@@ -154,22 +156,26 @@ class ShopperPipeline:
             raise PhotoError(f"{sentence(what)} does not show enough of the body. Please use "
                              f"a photo where the shoulders and hips are visible.")
         labels = None
-        if with_parse:
+        height, width = self.model.frame
+        if with_parse and self.uses_parse:
             prob = person_probability(result, self.selfie_model(photo))
             labels = adgan_parse(photo, parse_keypoints(result, photo.shape), prob)
-            image, kp, labels = fit_photo(photo, keypoints, self.height, self.width, labels)
+            image, kp, labels = fit_photo(photo, keypoints, height, width, labels)
         else:
-            image, kp = fit_photo(photo, keypoints, self.height, self.width)
+            image, kp = fit_photo(photo, keypoints, height, width)
         # ADGAN's pose maps mark a joint at integer pixels only (its annotations are
-        # integers; tfposegen.models.adgan.export): round, keeping (-1, -1) for missing
+        # integers, as DPTN's; tfposegen.models.adgan.export): round, keeping (-1, -1)
         kp = np.where(kp >= 0, np.round(kp), -1).astype(np.float32)
         return Person(image, kp, labels, draw_keypoints(photo, keypoints))
 
-    def render(self, product, shopper):
-        """The product photo's person (:class:`Person` with a parse) in the shopper's pose
-        (:class:`Person`): uint8 [H, W, 3]."""
-        return self.transfer(product.image[None], product.parse[None].astype(np.int32),
-                             shopper.keypoints[None])[0]
+    def render(self, product, shopper, with_steps=False):
+        """The product photo's person (:class:`Person`, with a parse for ADGAN) in the
+        shopper's pose (:class:`Person`): uint8 [height, width, 3]; with ``with_steps``
+        (image, list of :attr:`steps` uint8 [height, width, 3] step images, coarse to
+        fine; empty but for DPTN_step)."""
+        parse = product.parse.astype(np.int32) if product.parse is not None else None
+        image, steps = self.model(product.image, product.keypoints, parse, shopper.keypoints)
+        return (image, steps) if with_steps else image
 
     def __call__(self, product_photo, shopper_photo):
         """Product photo, shopper photo (uint8 RGB) -> (uint8 [H, W, 3] result, product

@@ -6,23 +6,27 @@ ever sent):
 
 =====================================  ============================================================
 ``GET /``                              the page (``static/index.html``)
-``GET /healthz``                       ``{"status": "ok", "frame": [H, W], "queue": {...}}``
+``GET /healthz``                       ``{"status": "ok", "frame": [H, W] (the result's size),
+                                       "signature", "steps", "queue": {...}}``
 ``GET /api/catalog``                   ``{"products": [{"id", "name", "url"}]}``
 ``GET /catalog/<id>.png``              a product photo
 ``POST /api/jobs``                     multipart ``shopper`` file and ``product`` file or
                                        ``product_id`` -> 202 ``{"job": id}``
 ``POST /api/catalog_jobs``             multipart ``shopper`` -> 202 ``{"jobs": [{"product_id",
                                        "job"}]}``: every product in the shopper's pose
-``GET /api/jobs/<job>``                ``{"state", "position", "error"?, "result"?: {panel: url}}``
+``GET /api/jobs/<job>``                ``{"state", "position", "error"?, "result"?: {panel: url},
+                                       "steps"?: [url]}``
 ``GET /results/<job>/<panel>.png``     panels ``result``, ``product_pose``, ``shopper_pose``,
-                                       ``parse``
+                                       ``parse`` (ADGAN), ``step_1`` .. ``step_S`` (DPTN_step)
 ``POST /api/pose_transfer``            as ``/api/jobs`` but waits: the PNG, or with
                                        ``?format=json`` ``{"image": base64 PNG, "width",
-                                       "height"}``
+                                       "height", "steps"?: [base64 PNG]}``
 =====================================  ============================================================
 
-A full queue answers 503 with ``Retry-After``; a request body over
-``max_request_bytes`` is refused with 413 from its ``Content-Length`` before it is read.
+``steps`` (DPTN_step's coarse-to-fine images, step 1 first) is there when the model gives
+them; ``parse`` only when the model uses the product's parse. A full queue answers 503 with
+``Retry-After``; a request body over ``max_request_bytes`` is refused with 413 from its
+``Content-Length`` before it is read.
 """
 
 import base64
@@ -37,7 +41,6 @@ from tfposegen.serving.shopper import parse_picture
 from tfposegen.serving.uploads import MAX_BYTES, PhotoError, png_bytes, read_photo
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-PANELS = ("result", "product_pose", "shopper_pose", "parse")
 
 
 class Catalog:
@@ -74,16 +77,30 @@ class Catalog:
 
 
 def _render(pipeline, catalog, product, shopper_photo):
-    """Worker-thread job: the result and its panels as PNG bytes."""
+    """Worker-thread job: the result and its panels as PNG bytes ({panel: bytes}, the
+    step images as ``step_1`` .. ``step_S`` in order)."""
     if isinstance(product, int):
         product = catalog.analysed(pipeline, product)
     else:
         product = pipeline.analyse(product, "the product photo", with_parse=True)
     shopper = pipeline.analyse(shopper_photo, "your photo", with_parse=False)
-    return {"result": png_bytes(pipeline.render(product, shopper)),
-            "product_pose": png_bytes(product.pose_picture),
-            "shopper_pose": png_bytes(shopper.pose_picture),
-            "parse": png_bytes(parse_picture(product.parse))}
+    steps = []
+    if getattr(pipeline, "steps", 0):
+        image, steps = pipeline.render(product, shopper, with_steps=True)
+    else:
+        image = pipeline.render(product, shopper)
+    panels = {"result": png_bytes(image), "product_pose": png_bytes(product.pose_picture),
+              "shopper_pose": png_bytes(shopper.pose_picture)}
+    if product.parse is not None:
+        panels["parse"] = png_bytes(parse_picture(product.parse))
+    for k, step in enumerate(steps, 1):
+        panels[f"step_{k}"] = png_bytes(step)
+    return panels
+
+
+def _step_panels(panels):
+    """The ``step_k`` panel names of a result, in step order."""
+    return [f"step_{k}" for k in range(1, len(panels) + 1) if f"step_{k}" in panels]
 
 
 def _error(message, status, **headers):
@@ -98,19 +115,21 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
 
     Args:
         pipeline: a :class:`~tfposegen.serving.shopper.ShopperPipeline` (or any object with
-            its ``analyse``, ``render``, ``height`` and ``width``).
+            its ``analyse``, ``render``, ``height`` and ``width``; and ``steps`` when its
+            ``render`` gives step images).
         catalog: a :class:`Catalog` (None: empty).
         max_queue: jobs that may wait; more get 503.
         ttl: seconds results are kept.
         log: callable(str) for unexpected errors.
 
     Returns:
-        the ``flask.Flask`` app; ``app.config["JOBS"]`` is its :class:`JobQueue`.
+        the ``flask.Flask`` app; ``app.config["JOBS"]`` is its :class:`JobQueue`,
+        ``app.config["PIPELINE"]`` the pipeline.
     """
     catalog = catalog or Catalog([])
     jobs = JobQueue(max_queue, ttl, expected_errors=(PhotoError,), log=log)
     app = Flask(__name__, static_folder=None)
-    app.config.update(MAX_CONTENT_LENGTH=2 * MAX_BYTES + 65536, JOBS=jobs)
+    app.config.update(MAX_CONTENT_LENGTH=2 * MAX_BYTES + 65536, JOBS=jobs, PIPELINE=pipeline)
 
     @app.errorhandler(PhotoError)
     def photo_error(e):
@@ -155,7 +174,10 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
         if job.state == "error":
             out["error"], out["status"] = job.error
         elif job.state == "done":
-            out["result"] = {p: f"/results/{job.id}/{p}.png" for p in PANELS}
+            out["result"] = {p: f"/results/{job.id}/{p}.png" for p in job.result}
+            steps = _step_panels(job.result)
+            if steps:
+                out["steps"] = [f"/results/{job.id}/{p}.png" for p in steps]
         return out
 
     @app.get("/")
@@ -165,6 +187,8 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
     @app.get("/healthz")
     def health():
         return jsonify(status="ok", frame=[pipeline.height, pipeline.width],
+                       signature=getattr(pipeline, "signature", None),
+                       steps=getattr(pipeline, "steps", 0),
                        products=len(catalog.items), queue=jobs.stats())
 
     @app.get("/api/catalog")
@@ -201,7 +225,7 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
     @app.get("/results/<job_id>/<panel>.png")
     def result_panel(job_id, panel):
         job = jobs.get(job_id)
-        if job is None or job.state != "done" or panel not in PANELS:
+        if job is None or job.state != "done" or panel not in job.result:
             return _error("This result has expired or never existed.", 404)
         return app.response_class(job.result[panel], mimetype="image/png")
 
@@ -216,8 +240,12 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
             return _error("The request took too long.", 504)
         png = job.result["result"]
         if request.args.get("format") == "json":
-            return jsonify(image=base64.b64encode(png).decode("ascii"),
-                           height=pipeline.height, width=pipeline.width, job=job.id)
+            out = dict(image=base64.b64encode(png).decode("ascii"), height=pipeline.height,
+                       width=pipeline.width, job=job.id)
+            steps = _step_panels(job.result)
+            if steps:
+                out["steps"] = [base64.b64encode(job.result[p]).decode("ascii") for p in steps]
+            return jsonify(out)
         return app.response_class(png, mimetype="image/png")
 
     return app

@@ -121,7 +121,7 @@ def same_on_every_worker(strategy, value, what):
 
 
 def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, snapshot,
-                 show=(), logs=True, name="train", log=print):
+                 show=(), logs=True, name="train", log=print, epoch=None):
     """The loop both training scripts share: resume, step, log, snapshot.
 
     Restores the newest checkpoint of ``<run_dir>/checkpoints`` (weights, optimisers, step,
@@ -142,6 +142,9 @@ def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, 
             ``checkpoint(**extra) -> tf.train.Checkpoint`` and optionally ``strategy``.
         data: iterator of global training batches (checkpointed with the run, so a plain
             ``iter(dataset)``: a distributed iterator cannot be checkpointed).
+        epoch: optional ``(steps_per_epoch, epoch_end)``: on the chief, after the step that
+            ends epoch ``e`` (1-based) at step ``s``, ``epoch_end(e, s)`` (the originals'
+            ``<epoch>_net`` files), after that step's checkpoint and snapshot if any.
 
     Returns:
         the number of steps done.
@@ -198,6 +201,8 @@ def run_training(trainer, data, run_dir, batch_size, total_kimg, snapshot_kimg, 
             save(step)
             if chief:
                 snapshot(step, step * batch_size // 1000, writer)
+        if epoch and chief and step % epoch[0] == 0:
+            epoch[1](step // epoch[0], step)
     writer.flush()
     log(f"done: {step} steps ({step * batch_size / 1000:.1f} kimg) in {run_dir}")
     return step

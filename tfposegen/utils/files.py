@@ -10,6 +10,7 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -54,6 +55,26 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yield a temporary folder beside ``path`` to fill; on success rename it to ``path``, so
+    the folder appears complete or not at all. When another process made ``path`` meanwhile
+    (workers of one cluster running the same command), its folder is kept and this one
+    dropped. On an exception the temporary folder is removed."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not os.path.isdir(path):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def to_uint8(images):
