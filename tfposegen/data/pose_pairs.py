@@ -39,6 +39,10 @@ from tfposegen.pose.maps import gaussian_heatmaps
 from tfposegen.utils.files import atomic_path, dataset_files, write_json
 from tfposegen.utils.progress import Progress
 
+KEYPOINT_FRAMES = {"fashion": (256, 176), "market": (128, 64)}
+"""The annotation frame (H, W) of each released layout: the size its images are stored at and
+its keypoint CSVs are measured in (DeepFashion as resized by PATN / GFLA, Market-1501)."""
+
 SCHEMA_VERSION = 1
 SUMMARY_FILE = "pose_pairs.json"
 _PIL_BITS = 22  # Pillow's PRECISION_BITS (32 - 8 - 2) for 8-bit resampling

@@ -19,8 +19,8 @@ signature                    export_savedmodel.py flag   the adapter feeds it
 ``dptn_pose_transfer``       ``--dptn_netG``             as DPTN_step, without a seed
 ===========================  ==========================  ================================
 
-The keypoint frame of a DPTN export is ``--dptn_dataset``'s (``tfposegen.models.dptn.export.
-SIZES``: fashion 256 x 176, market 128 x 64); the SavedModel does not record it, so it is
+The keypoint frame of a DPTN export is ``--dptn_dataset``'s (``tfposegen.data.pose_pairs.
+KEYPOINT_FRAMES``: fashion 256 x 176, market 128 x 64); the SavedModel does not record it, so it is
 given (``dataset``) or guessed from the network size (H = 2 W: market, else fashion). DPTN
 results are stretched back from the network size to the keypoint frame's aspect (height H),
 so that a person is not shown widened; DPTN_step also returns every step's image, coarse to
@@ -107,13 +107,14 @@ class DptnModel:
 def keypoint_frame(network, dataset=None):
     """A DPTN export's keypoint frame (fh, fw): ``dataset``'s ("fashion", "market"), or for
     None guessed from the ``network`` size (H, W): market when H = 2 W, else fashion."""
-    from tfposegen.models.dptn.export import SIZES
+    from tfposegen.data.pose_pairs import KEYPOINT_FRAMES
 
     if dataset is None:
         dataset = "market" if network[0] == 2 * network[1] else "fashion"
-    if dataset not in SIZES:
-        raise ValueError(f"the DPTN dataset must be one of {sorted(SIZES)}, got {dataset!r}")
-    return SIZES[dataset][1]
+    if dataset not in KEYPOINT_FRAMES:
+        raise ValueError(f"the DPTN dataset must be one of {sorted(KEYPOINT_FRAMES)}, "
+                         f"got {dataset!r}")
+    return KEYPOINT_FRAMES[dataset]
 
 
 def load_model(model_dir, dataset=None):

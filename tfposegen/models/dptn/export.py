@@ -42,6 +42,7 @@ with A, B's with B.
 
 import tensorflow as tf
 
+from tfposegen.data.pose_pairs import KEYPOINT_FRAMES
 from tfposegen.export.archive import add_endpoints, from_uint8, to_uint8, write_versioned
 from tfposegen.pose.limb_maps import dptn_step_pose
 from tfposegen.pose.maps import gaussian_heatmaps
@@ -86,7 +87,8 @@ def export_dptn(G, export_dir, version=1, height=256, width=256, old_size=(256, 
     return write_versioned(dptn_archive(G, height, width, old_size), export_dir, version)
 
 
-SIZES = {"fashion": ((256, 256), (256, 176)), "market": ((128, 64), (128, 64))}
+SIZES = {"fashion": ((256, 256), KEYPOINT_FRAMES["fashion"]),
+         "market": ((128, 64), KEYPOINT_FRAMES["market"])}
 
 
 def export_generator_file(net_path, export_dir, version=1, dataset="fashion"):
