@@ -269,11 +269,14 @@ def test_train_resume_and_test_scripts(tmp_path):
     data, ck, res = tmp_path / "data", tmp_path / "ck", tmp_path / "res"
     common = [f"--dataroot={data}", f"--checkpoints_dir={ck}", "--name=s", "--synthetic",
               "--preset=tiny", "--ndf=8", "--n_layers_D=1", "--niter_decay=0",
-              "--epoch_size=1", "--batchSize=1", "--save_latest_freq=100", "--num_shards=1"]
+              "--epoch_size=1", "--batchSize=1", "--save_latest_freq=100", "--num_shards=1",
+              "--save_epoch_freq=1"]
     first = _run("train.py", *common, "--niter=2")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "trained to step 2 of 2" in first.stdout
     assert os.path.isfile(ck / "s" / "checkpoints" / "ckpt-2.index")
+    # every epoch's networks, though the snapshots (latest_net) come only at the end
+    assert {"1_net", "2_net", "latest_net"} <= set(os.listdir(ck / "s"))
     # resume (step 2 -> 3) while test.py renders with the step-2 networks (2_net, which the
     # resumed run does not touch): two processes at once to save time
     second = _start("train.py", *common, "--niter=3")

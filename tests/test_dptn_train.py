@@ -92,7 +92,8 @@ def test_overfit_one_pair_lowers_l1_and_raises_ssim(tiny):
 def test_train_resume_and_test_scripts(tmp_path):
     """run_scripts/dptn/train.py on a synthetic dataroot, run again with a longer schedule
     (resumes), then test.py: the original's file names at the stored size; a missing
-    dataroot exits 2 naming what is missing."""
+    dataroot exits 2 naming what is missing. Trained with ``--run_eagerly`` (no tracing of
+    the tiny networks; the traced step runs in the replica and loopback-worker tests)."""
     import os
     import subprocess
     import sys
@@ -110,11 +111,11 @@ def test_train_resume_and_test_scripts(tmp_path):
                               timeout=600)
 
     first = run("train.py", "--niter=1", "--niter_decay=1", "--batchSize=2",
-                "--save_latest_freq=4")
+                "--save_latest_freq=4", "--run_eagerly")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "trained to step 4 of 4" in first.stdout
     again = run("train.py", "--niter=2", "--niter_decay=1", "--batchSize=2",
-                "--save_latest_freq=4")
+                "--save_latest_freq=4", "--run_eagerly")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "at step 4" in again.stderr and "trained to step 6 of 6" in again.stdout
     assert {"1_net", "2_net", "3_net", "latest_net"} <= set(os.listdir(tmp_path / "ck" / "synth"))
@@ -134,6 +135,8 @@ def test_train_resume_and_test_scripts(tmp_path):
     bad = run("test.py", f"--results_dir={tmp_path / 'bad'}")        # no test split
     assert bad.returncode == 2 and "no fasion-resize-pairs-test.csv" in bad.stderr
     assert not os.path.exists(tmp_path / "bad")
+    eager = run("train.py", "--run_eagerly", "--strategy=multiworker")
+    assert eager.returncode == 2 and "--strategy default" in eager.stderr.splitlines()[-1]
 
 
 MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, train as T

@@ -163,9 +163,6 @@ def main(argv):
         del kimg
         epoch = train.epoch_of_step(step - 1, FLAGS.batchSize, FLAGS.epoch_size)
         weights.save_networks(nets, os.path.join(exp_dir, "latest_net"), {"step": step})
-        if step % per_epoch == 0 and (epoch % FLAGS.save_epoch_freq == 0
-                                      or step == trainer.total_steps):
-            weights.save_networks(nets, os.path.join(exp_dir, f"{epoch}_net"), {"step": step})
         fake = nets["netG"](fixed["target_pose"], fixed["source_image"],
                             fixed["source_parse"])
         vis = visualize.vis_strip(fixed["source_image"][0], fixed["source_pose"][0],
@@ -175,12 +172,17 @@ def main(argv):
         with writer.as_default(step=step):
             tf.summary.image("vis", vis[None])
 
+    def epoch_end(epoch, step):
+        if epoch % FLAGS.save_epoch_freq == 0 or step == trainer.total_steps:
+            weights.save_networks(nets, os.path.join(exp_dir, f"{epoch}_net"), {"step": step})
+
     # total_kimg a half-step short of the end: run_training rounds it up to whole steps.
     kimg = (trainer.total_steps - 0.5) * FLAGS.batchSize / 1000
     steps = run_training(trainer, data, exp_dir, FLAGS.batchSize, kimg,
                          every * FLAGS.batchSize / 1000, snapshot,
                          show=("pair_L1loss", "pair_GANloss", "CXLoss", "D_PB", "D_PP"),
-                         name=f"adgan {FLAGS.name}", log=logging.info)
+                         name=f"adgan {FLAGS.name}", log=logging.info,
+                         epoch=(per_epoch, epoch_end))
     if FLAGS.demo_out and chief:
         weights.save_demo_generator(nets["netG"], FLAGS.demo_out, FLAGS.seed,
                                     {"step": steps, "preset": FLAGS.preset,

@@ -68,6 +68,7 @@ def records():
     """(records folder, stored (H, W), pairs): the dataroot converted on first use into
     ``<dataroot>_<phase>_records``."""
     from tfposegen.data.pose_pairs import (
+        KEYPOINT_FRAMES,
         PosePairsError,
         dataroot_records,
         make_synthetic_pose_pairs,
@@ -75,7 +76,7 @@ def records():
     from tfposegen.utils.files import atomic_folder
 
     root = os.path.abspath(FLAGS.dataroot)
-    stored = (128, 64) if FLAGS.dataset_mode == "market" else (256, 176)
+    stored = KEYPOINT_FRAMES["market" if FLAGS.dataset_mode == "market" else "fashion"]
     if FLAGS.synthetic:
         stored = tuple(int(v) for v in FLAGS.synthetic_size)
         if not os.path.isdir(root):  # complete or absent, made once among workers

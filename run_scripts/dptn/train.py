@@ -52,6 +52,8 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair order.
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every "
                   "worker running this command); --batchSize is the global batch.")
+flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly: no tracing (for "
+                     "tiny smoke runs and debugging; slower per step).")
 
 
 def load_vgg(train):
@@ -82,8 +84,14 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.utils.files import atomic_path
 
+    if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
+        raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
     chief = is_chief(strategy)
+    if FLAGS.run_eagerly:
+        import tensorflow as tf
+
+        tf.config.run_functions_eagerly(True)
     folder, stored, pairs = options.records()
     size = options.network_size(stored)
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.name)

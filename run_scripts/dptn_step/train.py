@@ -219,6 +219,8 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.utils.files import atomic_path
 
+    if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
+        raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
     chief = is_chief(strategy)
     if FLAGS.run_eagerly:

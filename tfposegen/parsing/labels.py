@@ -29,6 +29,18 @@ LIP_LABELS = ("background", "hat", "hair", "glove", "sunglasses", "upper-clothes
               "coat", "socks", "pants", "jumpsuits", "scarf", "skirt", "face", "left-arm",
               "right-arm", "left-leg", "right-leg", "left-shoe", "right-shoe")
 CIHP_LABELS = LIP_LABELS[:10] + ("torso-skin",) + LIP_LABELS[11:]
+# id -> RGB of PAINT's layout images (``labelcolormap(20)`` of LGN/utils.py, also TSN/utils.py).
+CIHP_PALETTE = ((0, 0, 0), (128, 0, 0), (255, 0, 0), (0, 85, 0), (170, 0, 51), (255, 85, 0),
+                (0, 0, 85), (0, 119, 221), (85, 85, 0), (0, 85, 85), (85, 51, 0),
+                (52, 86, 128), (0, 128, 0), (0, 0, 255), (51, 170, 221), (0, 255, 255),
+                (85, 255, 170), (170, 255, 85), (255, 255, 0), (255, 170, 0))
+# PAINT TSN's swatch regions ``mask_t`` / ``mask_b`` (CIHP ids; TSN/core/dataset.py: the
+# lower region leaves out 6 dress and 8 socks).
+PAINT_TSN_TOP, PAINT_TSN_BOTTOM = (5, 6, 7), (9, 12)
+# AFN's 9 merged classes (AFN/core/dataset.py): class -> CIHP ids.
+PAINT_AFN_CLASSES = ((2,), (14, 15, 10), (16, 17, 8), (1,), (5, 7), (6, 9, 12), (18, 19),
+                     (13, 3), (0, 4, 11))
+CIHP_TO_PAINT_AFN = {i: k for k, ids in enumerate(PAINT_AFN_CLASSES) for i in ids}
 
 # ----------------------------------------------------------------- ADGAN, 8 classes
 ADGAN_LABELS = ("background", "pants", "hair", "skirt", "face", "upper clothes", "arm", "leg")

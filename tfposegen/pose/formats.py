@@ -151,6 +151,34 @@ def load_openpose_json(folder):
     return poses
 
 
+def read_paint_json(path):
+    """One image's keypoints in PAINT's ``pose/<folder>/<id>_<view>.json`` form
+    (``{"0": [x, y], ..., "17": [x, y]}``, read by LGN/data/aligned_dataset.py in
+    gxl-groups/PAINT: extra entries after x, y ignored, a missing key is a missing joint).
+
+    Returns:
+        float64 [18, 2] (row, col), (-1, -1) for a missing key. The values are kept: PAINT
+        itself skips a joint with x <= 1 and y <= 1 when it draws (``(0, 0)`` = not found).
+
+    Raises:
+        PoseFileError: missing file or not that form (the message names the file).
+    """
+    if not os.path.isfile(path):
+        raise PoseFileError(f"{path}: pose file not found")
+    kp = np.full((NUM_JOINTS, 2), -1.0)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        assert isinstance(data, dict)
+        for k in range(NUM_JOINTS):
+            if str(k) in data:
+                x, y = (float(v) for v in data[str(k)][:2])
+                kp[k] = (y, x)
+    except Exception:
+        raise PoseFileError(f'{path}: not PAINT\'s {{"0": [x, y], ...}} keypoints') from None
+    return kp
+
+
 def load_rcv_pickle(path):
     """{name: Pose} from a pickle {name: float [18, 3] (row, col, vis)} (convert_RCV)."""
     return {name: Pose(np.asarray(v, np.float64).reshape(18, 3), False, [])

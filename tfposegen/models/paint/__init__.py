@@ -21,5 +21,8 @@ What exists so far are the three stages' networks with their weight loaders:
   :mod:`tfposegen.ops.warp`, decoder) and its pose discriminator.
 - ``presets``: the released configurations, tiny ones for tests, the parameter counts.
 - ``weights``: the name maps from each stage's ``.pth`` files to the Keras variables, strict
-  and all or nothing. Data, training, testing and the end-to-end pipeline are still to come.
+  and all or nothing.
+- ``pipeline``: the stages chained (pose + two swatches -> layouts -> designs -> other views),
+  each stage's inputs built from the previous stage's outputs as the original loaders build
+  them from files (``run_scripts/paint/generate.py``). Data and training are still to come.
 """

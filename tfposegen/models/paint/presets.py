@@ -48,3 +48,9 @@ TINY_TSN_D = dict(TSN_D, ndf=8)
 # torch parameters (D: without the batch-norm running statistics, 1,792 floats, which Keras
 # counts as non-trainable weights); tests/reference/make_paint_tsn_reference.py
 PARAMS_TSN = {"G": 81_189_635, "D": 2_766_529}
+
+# The chained stages (tfposegen.models.paint.pipeline): the released networks run at 256 x
+# 256; the tiny chain at 64 x 64 (LGN with 6 levels, the fewest G_Unet_add_all builds; TSN
+# needs multiples of 64, AFN of 16).
+PIPELINE_SIZE = 256
+TINY_PIPELINE = dict(size=64, lgn=dict(TINY_G, num_downs=6), tsn=TINY_TSN_G, afn=TINY_AFN_G)
