@@ -12,6 +12,10 @@
         --export_dir exported/adgan
     python run_scripts/export_savedmodel.py --dptn_step_checkpoint \\
         checkpoints/<id>/latest_net.pth --export_dir exported/dptn_step
+    python run_scripts/export_savedmodel.py --paint_lgn_G checkpoints/LGN/40_net_G.pth \\
+        --paint_tsn_G release_model/pennet_pen5_pconv256/gen_00033.pth \\
+        --paint_afn_G release_model/pennet_pen55_pconv256/gen_00033.pth \\
+        --export_dir exported/paint
     tensorflow_model_server --rest_api_port=8501 --model_name=dgp \\
         --model_base_path=$PWD/exported/dgp
 
@@ -32,8 +36,11 @@ at ``--dptn_dataset``'s size. DPTN_step (``--dptn_step_checkpoint``: a networks 
 run_scripts/dptn_step/train.py or the original's single-file ``<epoch>_net.pth``, at
 ``--dptn_dataset``'s size): ``dptn_step_pose_transfer`` and ``dptn_step_style_mix``, pose
 maps of widths ``--dptn_step_sigma`` / ``--dptn_step_limb_sigma`` (2 / 2 for checkpoints
-before the code's commit c520d34). Each system lists its signatures in
-``tfposegen.models.<system>.export``.
+before the code's commit c520d34). PAINT (``--paint_lgn_G``, ``--paint_tsn_G``,
+``--paint_afn_G``: the three released generator files, 256 x 256; or ``--paint_preset tiny``,
+the tiny 64 x 64 networks with random weights seeded by ``--paint_seed``, for tests):
+``paint_design`` and ``paint_design_in_view``, keypoints + two swatches + a seed -> layouts,
+designs and views. Each system lists its signatures in ``tfposegen.models.<system>.export``.
 """
 
 import os
@@ -56,6 +63,12 @@ flags.DEFINE_string("dptn_step_checkpoint", None, "Export DPTN_step: a networks 
                     "original's <epoch>_net.pth (keypoint frame: --dptn_dataset).")
 flags.DEFINE_float("dptn_step_sigma", 6.0, "DPTN_step joint-map sigma (2 before c520d34).")
 flags.DEFINE_float("dptn_step_limb_sigma", 3.0, "DPTN_step limb-map sigma (2 before c520d34).")
+flags.DEFINE_string("paint_lgn_G", None, "Export PAINT: LGN's <epoch>_net_G.pth.")
+flags.DEFINE_string("paint_tsn_G", None, "Export PAINT: TSN's gen_<NNNNN>.pth.")
+flags.DEFINE_string("paint_afn_G", None, "Export PAINT: AFN's gen_<NNNNN>.pth.")
+flags.DEFINE_enum("paint_preset", None, ["released", "tiny"], "Export PAINT: the released "
+                  "networks (the --paint_*_G files; implied by them) or tiny random ones.")
+flags.DEFINE_integer("paint_seed", 0, "PAINT --paint_preset tiny: the weights' seed.")
 flags.DEFINE_integer("img_H", None, "DPIG / ADGAN image height (default: DF 256, Market 128; "
                      "ADGAN 256 or the demo file's).")
 flags.DEFINE_integer("img_W", None, "DPIG / ADGAN image width (default: DF 256, Market 64; "
@@ -74,8 +87,18 @@ flags.mark_flag_as_required("export_dir")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    paint = [FLAGS.paint_lgn_G, FLAGS.paint_tsn_G, FLAGS.paint_afn_G]
     try:
-        if FLAGS.dptn_step_checkpoint:
+        if FLAGS.paint_preset or any(paint):
+            preset = FLAGS.paint_preset or "released"
+            missing = [f"--paint_{n}_G" for n, p in zip(("lgn", "tsn", "afn"), paint) if not p]
+            if preset == "released" and missing:
+                raise ValueError(f"PAINT's released networks need {', '.join(missing)}")
+            from tfposegen.models.paint.export import export_networks
+
+            path = export_networks(FLAGS.export_dir, FLAGS.version, preset,
+                                   paint if any(paint) else None, FLAGS.paint_seed)
+        elif FLAGS.dptn_step_checkpoint:
             from tfposegen.models.dptn.export import export_step_generator_file
 
             path = export_step_generator_file(

@@ -17,6 +17,16 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture(scope="session")
+def warm_python():
+    """The fork server of Python interpreters with TensorFlow imported, one per test process
+    (:func:`warm_python.server`): ``.python`` runs ``<script>.py ...`` or ``-c CODE`` as a
+    new process without the import's seconds; ``.env(**extra)`` puts it first on PATH."""
+    import warm_python
+
+    return warm_python.server()
+
+
 def reference_module(filename):
     """Import ``tests/reference/<filename>`` (a reference script: its numpy part rebuilds the
     seeded weights and inputs its stored arrays were made from)."""
@@ -63,10 +73,11 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 """
 
 
-def assert_same_update(script, loss_names, keys=("G", "D")):
+def assert_same_update(script, loss_names, keys=("G", "D"), warm=None):
     """Run ``script`` (``TWO_LOGICAL_CPUS`` + a body printing ``{"one": ..., "two": ...}``
-    with ``replicas``, ``losses`` and the weights under ``keys``) and check that two
-    replicas gave the losses (rel 1e-5) and weights (5e-6) of one device."""
+    with ``replicas``, ``losses`` and the weights under ``keys``) in a new process (a fork
+    of ``warm``, the ``warm_python`` fixture, if given) and check that two replicas gave the
+    losses (rel 1e-5) and weights (5e-6) of one device."""
     import json
     import subprocess
     import sys
@@ -75,8 +86,10 @@ def assert_same_update(script, loss_names, keys=("G", "D")):
     import pytest
 
     root = str(pathlib.Path(__file__).resolve().parents[1])
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ, PYTHONPATH=root))
+    python, env = ((warm.python, warm.env(PYTHONPATH=root)) if warm else
+                   (sys.executable, dict(os.environ, PYTHONPATH=root)))
+    proc = subprocess.run([python, "-c", script], capture_output=True, text=True,
+                          timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     one, two = out["one"], out["two"]
@@ -96,31 +109,31 @@ def assert_same_update(script, loss_names, keys=("G", "D")):
 # module fixtures built once) except the modules in SPLIT_MODULES, whose long tests share
 # only cheap fixtures and are spread over both. Only the order changes, never a test.
 DURATIONS = {
-    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[market]": 180,
-    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[DF]": 130,
-    "test_dpig_train.py::test_overfit_handful_of_pairs": 140,
+    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[market]": 75,
+    "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[DF]": 55,
+    "test_dpig_train.py::test_overfit_handful_of_pairs": 40,
     "test_dpig_train.py::test_resume_in_new_process_is_bit_identical_and_two_workers_make_"
-    "its_update": 110,
+    "its_update": 70,
     "test_dpig_train.py::test_two_replicas_make_the_update_of_one_device": 60,
-    "test_dpig_train.py::test_two_workers_on_loopback_make_the_update_of_one_process": 35,
+    "test_dpig_train.py::test_two_workers_on_loopback_make_the_update_of_one_process": 25,
     "test_dpig_train.py::test_models_train_finite_and_moving": 10,
     "test_dpig_train.py::test_pose_transfer_script_equals_the_models": 25,
     "test_dpig_train.py::test_main_flags_match_config_and_errors": 10,
     "test_dgp.py::test_full_size_graph_runs_one_step_of_each_phase_with_xla": 110,
     "test_dgp.py::test_interrupted_run_resumes_to_identical_outputs": 60,
     "test_dgp.py::test_pattern_search_changes_only_noise_and_search_uses_projection_image": 20,
-    "test_adgan_train.py::test_train_resume_and_test_scripts": 80,
-    "test_adgan_train.py::test_two_replicas_make_the_update_of_one_device": 50,
+    "test_adgan_train.py::test_train_resume_and_test_scripts": 40,
+    "test_adgan_train.py::test_two_replicas_make_the_update_of_one_device": 25,
     "test_adgan_train.py::test_scripts_reject_bad_keypoints_and_foreign_checkpoints": 30,
     "test_adgan_train.py::test_overfit_one_pair_lowers_the_l1_and_raises_ssim": 20,
-    "test_dptn_train.py::test_train_resume_and_test_scripts": 95,
-    "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 60,
+    "test_dptn_train.py::test_train_resume_and_test_scripts": 50,
+    "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 45,
     "test_dptn_train.py::test_overfit_one_pair_lowers_l1_and_raises_ssim": 35,
     "test_dptn_train.py::test_export_round_trips_in_a_fresh_process": 20,
-    "test_dptn_step_train.py::test_overfit_lowers_l1_and_steps_get_finer": 150,
-    "test_dptn_step_train.py::test_two_replicas_make_the_update_of_one_device": 90,
+    "test_dptn_step_train.py::test_overfit_lowers_l1": 65,
+    "test_dptn_step_train.py::test_two_replicas_make_the_update_of_one_device": 80,
     "test_dptn_step_train.py::test_generator_and_discriminator_objectives_closed_form": 20,
-    "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 60,
+    "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 35,
     "test_train_stylegan2.py::test_resumed_training_is_identical": 40,
     "test_train_stylegan2.py::test_script_writes_checkpoints_grids_pickles_and_logs": 30,
     "test_train_stylegan2.py::test_gs_is_the_moving_average_and_regularisers_run_lazily": 20,
@@ -129,7 +142,7 @@ DURATIONS = {
     "test_deepgenpro.py::test_original_command_line_writes_every_output": 45,
     "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 70,
     "test_multiworker.py::test_encoder_two_workers_make_the_update_of_one_process": 35,
-    "test_multiworker.py::test_dptn_two_workers_make_the_update_of_one_process": 50,
+    "test_multiworker.py::test_dptn_two_workers_make_the_update_of_one_process": 60,
     "test_train_encoder.py::test_script_writes_a_dgp_pickle": 30,
     "test_train_encoder.py::test_resumed_training_is_identical": 28,
     "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 15,
@@ -144,6 +157,7 @@ DURATIONS = {
 }
 # modules timed as a whole: rough seconds per test (their module fixtures shared)
 PER_TEST = {"test_dptn_step_networks.py": 6, "test_dptn_step_scripts.py": 25,
+            "test_paint_export.py": 6, "test_paint_pipeline.py": 1.5,
             "test_dptn_step_export.py": 20, "test_paint_lgn.py": 1.5, "test_paint_tsn.py": 1.5,
             "test_paint_afn.py": 1, "test_metrics_torchvision_inception.py": 4,
             "test_websvc.py": 6}

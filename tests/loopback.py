@@ -43,14 +43,16 @@ def worker_env(tf_config=None, tmpdir=None):
     return env
 
 
-def run_all(jobs, timeout=TIMEOUT):
-    """Start every ``(name, argv, env, log_path)`` at once; wait for all (killing all at the
-    timeout, or as soon as one fails: its peers would wait for it); return
-    ``{name: (returncode, output)}``."""
+def run_all(jobs, timeout=TIMEOUT, warm=None):
+    """Start every ``(name, argv, env, log_path)`` at once (as forks of ``warm``, the
+    ``warm_python`` fixture, if given); wait for all (killing all at the timeout, or as soon
+    as one fails: its peers would wait for it); return ``{name: (returncode, output)}``."""
     procs = {}
     for name, argv, env, log_path in jobs:
         log = open(log_path, "w+")  # noqa: SIM115 (closed below)
-        procs[name] = (subprocess.Popen([sys.executable, *map(str, argv)], env=env, cwd=ROOT,
+        python = warm.python if warm else sys.executable
+        env = dict(env, TFPOSEGEN_FORK_SERVER=warm.socket) if warm else env
+        procs[name] = (subprocess.Popen([python, *map(str, argv)], env=env, cwd=ROOT,
                                         stdout=log, stderr=subprocess.STDOUT), log)
     deadline = time.time() + timeout
     failed = timed_out = False

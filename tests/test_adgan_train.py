@@ -10,11 +10,11 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+import warm_python
 from conftest import TWO_LOGICAL_CPUS, assert_same_update
 
 from tfposegen.convert.torch_checkpoint import TorchCheckpointError, load_torch_file, to_keras
@@ -31,8 +31,10 @@ H = W = 16  # smallest side the CX VGG (relu4_2 at H/8) and the texture encoder 
 
 
 def _start(script, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-    return subprocess.Popen([sys.executable, os.path.join(SCRIPTS, script), *args],
+    """``python run_scripts/adgan/<script> args...`` (a fork of the warm interpreter)."""
+    warm = warm_python.server()
+    env = warm.env(PYTHONPATH=ROOT)
+    return subprocess.Popen([warm.python, os.path.join(SCRIPTS, script), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -197,7 +199,9 @@ for name, st in (("one", tf.distribute.get_strategy()),
     t = T.ADGANTrainer(nets, vggs, batch_size=2, strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
+    tf.config.run_functions_eagerly(name == "one")  # the reference untraced (same ops)
     losses = [t.train_step(batch) for _ in range(2)]
+    tf.config.run_functions_eagerly(False)
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["netG"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["netD_PB"].trainable_weights]}
@@ -205,14 +209,14 @@ print(json.dumps(out))
 """
 
 
-def test_two_replicas_make_the_update_of_one_device():
+def test_two_replicas_make_the_update_of_one_device(warm_python):
     """MirroredStrategy on two logical CPUs against one device, same global batch of two
     different pairs (D without dropout): the same losses, CX included (its centring mean is
     all-reduced), and the same weights after two steps. Deterministic ops and Adam epsilon
     1e-3, as the DPIG replica test: with epsilon 1e-8, a gradient near 0 whose rounding
     depends on the summation order moves its weight by about lr either way (measured up to
     1e-3 under load)."""
-    assert_same_update(MIRRORED, T.LOSS_NAMES)
+    assert_same_update(MIRRORED, T.LOSS_NAMES, warm=warm_python)
 
 
 def test_vgg_conv_and_checkpoint_configs(tiny):

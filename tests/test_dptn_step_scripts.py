@@ -8,9 +8,9 @@ CPU); the graph path of the iteration is the library's (tests/test_dptn_step_tra
 
 import os
 import subprocess
-import sys
 
 import numpy as np
+import warm_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(ROOT, "run_scripts", "dptn_step")
@@ -21,18 +21,18 @@ TINY = ["--ngf=4", "--img_f=8", "--layers_g=2", "--num_blocks=1", "--num_CABs=1"
 
 
 def _command(script, *args):
-    return [sys.executable, os.path.join(SCRIPTS, script), *args]
+    return [warm_python.server().python, os.path.join(SCRIPTS, script), *args]
 
 
 def _run(script, *args):
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = warm_python.server().env(PYTHONPATH=ROOT)
     return subprocess.run(_command(script, *args), capture_output=True, text=True, env=env,
                           timeout=600)
 
 
 def _start(script, *args):
     """A script started in the background (stdout / stderr collected by ``communicate``)."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = warm_python.server().env(PYTHONPATH=ROOT)
     return subprocess.Popen(_command(script, *args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 

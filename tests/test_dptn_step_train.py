@@ -166,10 +166,12 @@ def test_generator_and_discriminator_objectives_closed_form(tiny):
                                                       rel=1e-5)
 
 
-def test_overfit_lowers_l1_and_steps_get_finer():
+def test_overfit_lowers_l1():
     """One synthetic pair at 32 x 32 (the face term needs >= 64 px: off here; it is checked
-    above), 3 steps: the last step's PSNR to the target rises, and the steps' outputs get
-    closer to the target step by step, as their quantised ground truths do."""
+    above), 3 steps, G of two levels: every loss finite and the last step's PSNR to the
+    target up by more than 3 dB. (That the steps get finer, PSNR rising step by step, is
+    checked on trained weights: test_dptn_step_demo.py; on this one pair the ordering needs
+    150 iterations and holds by only 0.5 dB.)"""
     tf.keras.utils.set_random_seed(0)
     size = 32
     src, kp_s = make_person(3, 4, size, size)
@@ -179,7 +181,7 @@ def test_overfit_lowers_l1_and_steps_get_finer():
                           "target_image": tf.constant((tgt.astype(f) / 127.5 - 1)[None]),
                           "source_keypoints": tf.constant(np.asarray(kp_s, f)[None]),
                           "target_keypoints": tf.constant(np.asarray(kp_t, f)[None])}, 0)
-    G = StepGenerator(size, size, **TINY_G)
+    G = StepGenerator(size, size, **dict(TINY_G, layers=2))
     D = StepDiscriminator((size, size), **dict(TINY_D, layers=2))
     trainer = T.StepTrainer({"G": G, "D": D}, make_loss_vgg(), None, batch_size=1,
                             iterations_per_epoch=1000, lr=4e-3,
@@ -198,16 +200,15 @@ def test_overfit_lowers_l1_and_steps_get_finer():
     for _ in range(ITERATIONS):
         losses = trainer.train_step(batch)
     last = psnr_per_step()
-    ceiling = [psnr(g) for g in T.step_ground_truths(target, 3)[:2]]
+    # measured: start [4.9, 4.88, 4.86] dB, after 40 iterations [13.56, 13.63, 13.98]
     print(f"\nDPTN_step overfit PSNR per step: start {np.round(first, 2)}, after "
-          f"{ITERATIONS} {np.round(last, 2)}; the quantised targets' {np.round(ceiling, 2)}")
+          f"{ITERATIONS} {np.round(last, 2)}")
     assert set(losses) == set(T.G_LOSS_NAMES + T.D_LOSS_NAMES) | {"lr_G", "lr_D"}
     assert all(np.isfinite(v) for v in losses.values()) and losses["Face_target"] == 0
     assert last[-1] > first[-1] + 3
-    assert last[0] < last[1] < last[2]           # coarse to fine
 
 
-ITERATIONS = 150
+ITERATIONS = 40
 
 
 MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, step_train as T
@@ -227,16 +228,20 @@ for name, st in (("one", tf.distribute.get_strategy()),
     with st.scope():
         keras.utils.set_random_seed(0)
         nets = {"G": StepGenerator(H, W, **dict(presets.DPTN_STEP_G, ngf=4, img_f=8,
-                                                num_blocks=1, num_CABs=1, num_TTBs=1,
-                                                steps=2)),
+                                                layers=2, num_blocks=1, num_CABs=1,
+                                                num_TTBs=1, steps=2)),
                 "D": StepDiscriminator((H, W), **dict(presets.DPTN_STEP_D, ndf=4, img_f=8,
-                                                      layers=3, steps=2))}
+                                                      layers=2, steps=2))}
         vgg, face_vgg = make_loss_vgg(), T.make_face_vgg()
     t = T.StepTrainer(nets, vgg, face_vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3,
                       strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
+    # the reference runs eagerly (the same ops, no minute-long tracing); the replicas run
+    # the graph of replicated_step (TF's collectives need graphs)
+    tf.config.run_functions_eagerly(name == "one")
     losses = [t.train_step(batch)]
+    tf.config.run_functions_eagerly(False)
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["D"].weights]}
@@ -244,9 +249,10 @@ print(json.dumps(out))
 """
 
 
-def test_two_replicas_make_the_update_of_one_device():
+def test_two_replicas_make_the_update_of_one_device(warm_python):
     """StepTrainer under MirroredStrategy on two logical CPUs against one device, a global
     batch of two pairs (one with a face, one without; the noise in the batch): the same
     losses (step NLL and face terms included) and, after the iteration, the same G and D
-    weights, spectral-norm vectors included."""
-    assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES)
+    weights, spectral-norm vectors included. The one-device reference runs eagerly, the
+    replicas in graph mode (measured: losses within 1e-6 relative, weights within 3e-8)."""
+    assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES, warm=warm_python)

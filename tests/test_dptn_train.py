@@ -89,24 +89,23 @@ def test_overfit_one_pair_lowers_l1_and_raises_ssim(tiny):
     assert last[1] > first[1] + 0.2
 
 
-def test_train_resume_and_test_scripts(tmp_path):
+def test_train_resume_and_test_scripts(tmp_path, warm_python):
     """run_scripts/dptn/train.py on a synthetic dataroot, run again with a longer schedule
     (resumes), then test.py: the original's file names at the stored size; a missing
     dataroot exits 2 naming what is missing. Trained with ``--run_eagerly`` (no tracing of
     the tiny networks; the traced step runs in the replica and loopback-worker tests)."""
     import os
     import subprocess
-    import sys
 
     from PIL import Image
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=root)
+    env, python = warm_python.env(PYTHONPATH=root), warm_python.python
     common = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--name=synth",
               f"--checkpoints_dir={tmp_path / 'ck'}", "--preset=tiny", "--dis_layers=3"]
 
     def run(script, *extra):
-        return subprocess.run([sys.executable, os.path.join(root, "run_scripts", "dptn", script),
+        return subprocess.run([python, os.path.join(root, "run_scripts", "dptn", script),
                                *common, *extra], capture_output=True, text=True, env=env,
                               timeout=600)
 
@@ -125,7 +124,7 @@ def test_train_resume_and_test_scripts(tmp_path):
     names = sorted(os.listdir(tmp_path / "res"))
     assert len(names) == 4 and all("_2_" in n and n.endswith("_vis.jpg") for n in names)
     assert Image.open(tmp_path / "res" / names[0]).size == (22, 32)   # the stored size
-    export = subprocess.run([sys.executable, os.path.join(root, "run_scripts",
+    export = subprocess.run([python, os.path.join(root, "run_scripts",
                                                           "export_savedmodel.py"),
                              f"--dptn_netG={tmp_path / 'ck' / 'synth' / 'latest_net'}",
                              f"--export_dir={tmp_path / 'export'}"], capture_output=True,
@@ -158,7 +157,9 @@ for name, st in (("one", tf.distribute.get_strategy()),
     t = T.DPTNTrainer(nets, vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3, strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
+    tf.config.run_functions_eagerly(name == "one")  # the reference untraced (same ops)
     losses = [t.train_step(batch) for _ in range(2)]
+    tf.config.run_functions_eagerly(False)
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["D"].weights]}
@@ -166,12 +167,12 @@ print(json.dumps(out))
 """
 
 
-def test_two_replicas_make_the_update_of_one_device():
+def test_two_replicas_make_the_update_of_one_device(warm_python):
     """MirroredStrategy on two logical CPUs against one device, the same global batch of two
     different pairs: the same losses and, after two steps, the same G and D weights,
     spectral-norm vectors included (deterministic ops, Adam epsilon 1e-3 as the other
     trainers' replica tests)."""
-    assert_same_update(MIRRORED, T.LOSS_NAMES)
+    assert_same_update(MIRRORED, T.LOSS_NAMES, warm=warm_python)
 
 
 RELOAD = """

@@ -50,16 +50,17 @@ def records(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gan_runs(records, tmp_path_factory):
+def gan_runs(records, tmp_path_factory, warm_python):
     """StyleGAN2 training: a two-worker cluster makes one step, and resumed, a second; one
     process makes both at once."""
     tmp = tmp_path_factory.mktemp("gan")
     flags = [f"--data={records}", *GAN_FLAGS]
     first = run_all(cluster_jobs(STYLEGAN2, [*flags, "--total_kimg=0.004"], tmp / "cluster",
                                    tmp, single_outdir=tmp / "single",
-                                   single_flags=[*SINGLE, "--total_kimg=0.008"]))
+                                   single_flags=[*SINGLE, "--total_kimg=0.008"]),
+                    warm=warm_python)
     second = run_all(cluster_jobs(STYLEGAN2, [*flags, "--total_kimg=0.008"], tmp / "cluster",
-                                    tmp))
+                                    tmp), warm=warm_python)
     return tmp, flags, first, second
 
 
@@ -78,24 +79,25 @@ def test_stylegan2_two_workers_make_the_update_of_one_process(gan_runs):
     assert_only_chief_wrote(tmp / "cluster", tmp, runs=2)
 
 
-def test_workers_that_restore_different_steps_stop(gan_runs, tmp_path):
+def test_workers_that_restore_different_steps_stop(gan_runs, tmp_path, warm_python):
     """Worker 1 pointed at an empty folder would start at step 0 while the chief resumes at
     2: both stop before training instead of running out of step."""
     tmp, flags, _, _ = gan_runs
     jobs = cluster_jobs(STYLEGAN2, [*flags, "--total_kimg=0.012"], tmp / "cluster", tmp_path,
                          worker1_outdir=tmp_path / "elsewhere")
     with pytest.raises(pytest.fail.Exception, match="the workers disagree on the step"):
-        run_all(jobs)
+        run_all(jobs, warm=warm_python)
 
 
-def test_encoder_two_workers_make_the_update_of_one_process(gan_runs, records):
+def test_encoder_two_workers_make_the_update_of_one_process(gan_runs, records, warm_python):
     """The encoder (batch norm synchronised over the workers) on the single run's GAN."""
     tmp, _, _, _ = gan_runs
     enc = tmp / "encoder"
     enc.mkdir()
     flags = [f"--data={records}", f"--network={tmp / 'single' / 'network-snapshot-000000.pkl'}",
              *ENCODER_FLAGS, "--total_kimg=0.008"]
-    out = run_all(cluster_jobs(ENCODER, flags, enc / "cluster", enc, enc / "single", SINGLE))
+    out = run_all(cluster_jobs(ENCODER, flags, enc / "cluster", enc, enc / "single", SINGLE),
+                  warm=warm_python)
     assert "train_encoder 2/2" in out["worker1"][1]
     # Adam's first steps are +-lr whatever the gradient's size, so parameters whose gradient
     # is zero but for round-off (a bias feeding a batch norm) move by +-lr with signs that
@@ -108,7 +110,7 @@ def test_encoder_two_workers_make_the_update_of_one_process(gan_runs, records):
     assert_only_chief_wrote(enc / "cluster", enc, runs=1)
 
 
-def test_dptn_two_workers_make_the_update_of_one_process(tmp_path):
+def test_dptn_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
     """DPTN's ``--strategy multiworker`` against ``--strategy default`` with the global batch
     of two pairs, one iteration (one epoch: the ``1_net`` folder is written by the chief
     only). The three processes make the synthetic dataroot and its records at once (it
@@ -120,7 +122,8 @@ def test_dptn_two_workers_make_the_update_of_one_process(tmp_path):
     out = run_all(cluster_jobs(DPTN, flags, tmp_path / "cluster" / "run", tmp_path,
                                single_outdir=tmp_path / "single" / "run",
                                out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
-                                                      f"--name={out.name}"]))
+                                                      f"--name={out.name}"]),
+                  warm=warm_python)
     assert "trained to step 1 of 1" in out["worker1"][1]
     # Adam's first step is +-lr for a gradient that is zero but for round-off: a few weights
     ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",

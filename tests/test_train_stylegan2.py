@@ -2,12 +2,12 @@
 
 import pathlib
 import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import warm_python
 
 from tfposegen.data.image_records import image_dataset, write_image_records
 from tfposegen.models.stylegan2 import build_stylegan2
@@ -115,12 +115,13 @@ def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
     from tfposegen.models.dgp.dnnlib import load_dnnlib_pickle
 
     out = tmp_path / "run"
+    warm = warm_python.server()
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), f"--data={records}", f"--outdir={out}",
+        [warm.python, str(SCRIPT), f"--data={records}", f"--outdir={out}",
          "--resolution=32", "--fmap_base=128", "--fmap_max=32", "--latent=64",
          "--mapping_layers=2", "--batch_size=4", "--total_kimg=0.012",
          "--snapshot_kimg=0.012", "--nojit_compile"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, env=warm.env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "train 3/3" in proc.stderr
     nets = load_dnnlib_pickle(out / "network-snapshot-000000.pkl")
@@ -128,8 +129,8 @@ def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
     assert (out / "fakes000000.png").is_file()
     assert list((out / "logs").glob("events.out.tfevents.*"))
     assert (out / "checkpoints" / "checkpoint").is_file()
-    bad = subprocess.run([sys.executable, str(SCRIPT), f"--data={tmp_path / 'none'}",
-                          f"--outdir={out}"], capture_output=True, text=True)
+    bad = subprocess.run([warm.python, str(SCRIPT), f"--data={tmp_path / 'none'}",
+                          f"--outdir={out}"], capture_output=True, text=True, env=warm.env())
     assert bad.returncode == 2 and "no .tfrecords files" in bad.stderr
 
 
@@ -154,7 +155,9 @@ for name, st in (("one", tf.distribute.get_strategy()),
     t = StyleGAN2Trainer(G, D, batch_size=4, g_reg_interval=2, d_reg_interval=2,
                          jit_compile=False, strategy=st)
     it = iter(t.distribute(tf.data.Dataset.from_tensors(reals).repeat()))
+    tf.config.run_functions_eagerly(name == "one")  # the reference untraced (same ops)
     losses = [t.train_step(next(it)) for _ in range(3)]
+    tf.config.run_functions_eagerly(False)
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "Gs": [v.numpy().tolist() for v in t.Gs.weights],
                  "D": [v.numpy().tolist() for v in t.D.weights]}
@@ -165,8 +168,9 @@ print(json.dumps(out))
 def test_two_replicas_make_the_update_of_one_device():
     """MirroredStrategy on two logical CPUs against one device, same global batch (D without
     minibatch stddev, whose groups would differ): same losses and weights."""
-    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                          timeout=600)
+    warm = warm_python.server()
+    proc = subprocess.run([warm.python, "-c", MIRRORED], capture_output=True, text=True,
+                          timeout=600, env=warm.env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     import json
     out = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -24,5 +24,9 @@ What exists so far are the three stages' networks with their weight loaders:
   and all or nothing.
 - ``pipeline``: the stages chained (pose + two swatches -> layouts -> designs -> other views),
   each stage's inputs built from the previous stage's outputs as the original loaders build
-  them from files (``run_scripts/paint/generate.py``). Data and training are still to come.
+  them from files (``run_scripts/paint/generate.py``).
+- ``export``: the chain as a SavedModel for TF Serving (``paint_design``,
+  ``paint_design_in_view``: keypoints + two swatches + a seed -> layouts, designs, views),
+  every step in the graph giving the numpy path's numbers. Data and training are still to
+  come.
 """

@@ -5,9 +5,10 @@ previous stage's outputs the way those scripts' loaders build them from files).
 
 1. :func:`lgn_inputs`: keypoints -> LGN's 18 pose-disk maps (``LGN/data/aligned_dataset.py``);
    :func:`random_codes`: the 24-wide latent codes LGN samples (``BiCycleGANModel.test`` /
-   ``get_z_random``, ``LGN/models/bicycle_gan_model.py``); :func:`layouts`: LGN's softmax
-   -> argmax labels (``LGN/test.py`` saves ``fake_B.max(1)[1]`` as the layout PNG) and
-   their one-hot.
+   ``get_z_random``, ``LGN/models/bicycle_gan_model.py``; seeded TF stateless normals,
+   :func:`latent_codes`, the same in the SavedModel of :mod:`tfposegen.models.paint.export`);
+   :func:`layouts`: LGN's softmax -> argmax labels (``LGN/test.py`` saves
+   ``fake_B.max(1)[1]`` as the layout PNG) and their one-hot.
 2. :func:`tsn_inputs`: a layout's labels + swatches -> TSN's seven inputs
    (``TSN/core/dataset.py``: one-hot parsing, garment regions, swatch squares);
    :func:`designs`: TSN's image (``TSN/test.py``).
@@ -155,18 +156,37 @@ def lgn_inputs(keypoints, height=256, width=256, radius=DISK_RADIUS):
     return out
 
 
+def latent_codes(seed, n, nz=CODE_PIECES * PIECE_WIDTH):
+    """The latent codes as a TF computation, the one definition both paths use (the numpy
+    path eagerly through :func:`random_codes`, the SavedModel's ``paint_design`` in its
+    graph): float32 tensor [n, nz], ``tf.random.stateless_normal([n, nz], [seed, 0]) * 2 -
+    1``, i.e. N(-1, 2^2) as LGN's ``get_z_random(1, 8) * 2 - 1`` pieces
+    (LGN/models/bicycle_gan_model.py in gxl-groups/PAINT). ``seed``: an int64 scalar (int or
+    tensor); ``n``: int or int32 scalar tensor. Row i does not depend on n (a larger n
+    extends the same rows), and the values are the same eagerly and in a graph."""
+    import tensorflow as tf
+
+    seed = tf.cast(seed, tf.int64)
+    shape = tf.stack([tf.cast(n, tf.int32), tf.constant(nz, tf.int32)])
+    z = tf.random.stateless_normal(shape, tf.stack([seed, tf.zeros_like(seed)]))
+    return z * 2.0 - 1.0
+
+
 def random_codes(seed, n, nz=CODE_PIECES * PIECE_WIDTH):
     """``n`` latent codes as LGN's test draws them when it does not encode a layout
     (``BiCycleGANModel.test`` with ``z0 None``, LGN/models/bicycle_gan_model.py): three
     ``get_z_random(1, 8)`` pieces (upper garment, lower garment, head) concatenated, each
     ``randn(1, 8) * 2 - 1``, i.e. N(-1, 2^2), not N(0, 1).
 
-    Returns float32 [n, nz]; numpy's ``default_rng(seed)``, so the same seed gives the same
-    codes (not torch's stream)."""
+    Returns float32 [n, nz]: :func:`latent_codes` computed eagerly (TF's stateless normal
+    seeded by the int64 ``seed``, not torch's stream), so the same seed gives the same codes
+    here and in the SavedModel (:mod:`tfposegen.models.paint.export`); code i is the same
+    for every n > i."""
     if n < 1:
         raise ValueError(f"number of layouts must be >= 1, got {n}")
-    rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, nz)) * 2.0 - 1.0).astype(np.float32)
+    if not -2 ** 63 <= int(seed) < 2 ** 63:
+        raise ValueError(f"seed must be an int64, got {seed}")
+    return np.asarray(latent_codes(int(seed), int(n), nz), np.float32)
 
 
 def layouts(lgn_G, pose, z):
