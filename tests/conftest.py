@@ -2,13 +2,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Under pytest-xdist, TF's intra-op pool of each worker (and of the processes it starts)
-# gets its share of the cores: N workers each spinning a pool of all cores thrash (two
-# replica tests side by side on 2 cores: 86 s with the default pools, 40 s with one thread
-# each, measured).
-if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(
-        1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 import pathlib
 
