@@ -3,7 +3,6 @@
 import json
 import pathlib
 import subprocess
-import sys
 
 import imageio.v2 as imageio
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from conftest import SHARED
 from dgp_helpers import dgp_networks, make_pair
 from PIL import Image
+from warm_python import server as warm
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "dgp" / "deepGenPro.py"
 MODEL_1 = SHARED / "data" / "dgp" / "model_1"
@@ -21,8 +21,8 @@ STEPS = {"projection": 3, "semantic_search": 8, "pattern_search": 8}
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run([warm().python, str(SCRIPT), *args], capture_output=True,
+                          text=True, timeout=600, env=warm().env())
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 
 import pathlib
 import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from warm_python import server as warm
 
 from tfposegen.models.dgp.dnnlib import save_dnnlib_pickle
 from tfposegen.models.dgp.presets import build_dgp_networks
@@ -49,9 +49,9 @@ def exported(tmp_path_factory):
     E, D, Gs = build_dgp_networks("tiny_32")
     pkl = tmp / "net.pkl"
     save_dnnlib_pickle(pkl, D, Gs, E=E)
-    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
+    proc = subprocess.run([warm().python, str(ROOT / "run_scripts" / "export_savedmodel.py"),
                            f"--network={pkl}", f"--export_dir={tmp / 'dgp'}"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=warm().env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     rng = np.random.default_rng(0)
     u8 = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
@@ -82,9 +82,9 @@ def test_every_signature_round_trips_in_a_fresh_process(exported, reloaded):
 
 def test_export_refuses_to_overwrite_a_version(exported):
     tmp, pkl, _, _ = exported
-    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
+    proc = subprocess.run([warm().python, str(ROOT / "run_scripts" / "export_savedmodel.py"),
                            f"--network={pkl}", f"--export_dir={tmp / 'dgp'}"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=warm().env())
     assert proc.returncode == 2 and "this version exists" in proc.stderr
     assert sorted(p.name for p in (tmp / "dgp").iterdir()) == ["1"]  # no temporary left
 
@@ -152,11 +152,12 @@ def _dpig_export(tmp_path, dataset):
     prefix = tf.train.Checkpoint(**{M.GROUPS[k]: model_variables(m) for k, m in nets.items()
                                     if k != "critic"}).save(str(tmp_path / "ckpt" / "all"))
     flags = [f"--{f}={prefix}" for f in spec.restores]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_scripts" / "export_savedmodel.py"),
+    proc = subprocess.Popen([warm().python, str(ROOT / "run_scripts" / "export_savedmodel.py"),
                              f"--dpig_dataset={dataset}", f"--img_H={h}", f"--img_W={w}",
                              "--conv_hidden_num=8", "--z_num=8", "--fc_hidden=32",
                              f"--export_dir={tmp_path / 'dpig'}", *flags],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=warm().env())
     f = batch["x"].numpy()
     u8 = np.round((f + 1) * 127.5).astype(np.uint8)
     f = u8.astype(np.float32) / 127.5 - 1  # the same image through both signatures
@@ -197,8 +198,8 @@ def reloaded(exported, dpig_exported):
         tmp = run["tmp"]
         jobs[d] = (DPIG_RELOAD, [str(tmp / "dpig" / "1"), str(tmp / "in.npz"),
                                  str(tmp / "out.npz")])
-    proc = subprocess.run([sys.executable, "-c", RELOAD_ALL, json.dumps(list(jobs.values()))],
-                          capture_output=True, text=True)
+    proc = subprocess.run([warm().python, "-c", RELOAD_ALL, json.dumps(list(jobs.values()))],
+                          capture_output=True, text=True, env=warm().env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {k: args[2] for k, (_, args) in jobs.items()}
 

@@ -2,12 +2,12 @@
 
 import pathlib
 import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from warm_python import server as warm
 
 from tfposegen.data.image_records import write_image_records
 from tfposegen.models.dgp.encoder import Encoder, idinvert_layout
@@ -89,16 +89,16 @@ def test_script_writes_a_dgp_pickle(tmp_path):
                         "x", 32)
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), f"--data={tmp_path / 'd'}",
+        [warm().python, str(SCRIPT), f"--data={tmp_path / 'd'}",
          f"--network={tmp_path / 'gan.pkl'}", f"--outdir={out}", "--encoder_filters=16",
          "--encoder_filters_max=32", "--batch_size=2", "--total_kimg=0.004",
-         "--nojit_compile"], capture_output=True, text=True, timeout=600)
+         "--nojit_compile"], capture_output=True, text=True, timeout=600, env=warm().env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "without the perceptual term" in proc.stderr
     nets = load_dnnlib_pickle(out / "encoder-stylegan2-000000.pkl")
     assert nets.E is not None and nets.E.num_ws == G.num_ws and nets.G is None
     assert (out / "recon000000.png").is_file()
-    bad = subprocess.run([sys.executable, str(SCRIPT), f"--data={tmp_path / 'd'}",
+    bad = subprocess.run([warm().python, str(SCRIPT), f"--data={tmp_path / 'd'}",
                           f"--network={tmp_path / 'missing.pkl'}", f"--outdir={out}"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=warm().env())
     assert bad.returncode == 2 and "missing.pkl" in bad.stderr
