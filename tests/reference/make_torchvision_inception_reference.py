@@ -4,7 +4,7 @@ PangzeCheung/Dual-task-Pose-Transformer-Network = ``utils/inception.py`` of
 gkalstn000/DPTN_step: blocks 0-3 of its ``InceptionV3``, ``F.upsample`` to 299 x 299,
 ``normalize_input``), on seeded random weights.
 
-Run with the torch venv (torch, torchvision; /work/torchvenv here):
+Run with the torch venv (torch, torchvision: a separate venv, never the package's):
 
     python tests/reference/make_torchvision_inception_reference.py
 
