@@ -177,14 +177,19 @@ def make_person(identity_seed, pose_seed, height=256, width=256, with_parse=Fals
     return (image, keypoints, labels) if with_parse else (image, keypoints)
 
 
-def flip_person(image, keypoints):
-    """Mirror an image left-right; keypoints get col -> W-1-col and swapped left/right
-    labels (what a detector reports on the mirrored image)."""
-    width = image.shape[1]
+def mirror_keypoints(keypoints, width):
+    """[18, 2] (row, col) keypoints of the left-right mirrored image of width ``width``: col
+    -> W-1-col and left / right joints swapped (what a detector reports on the mirrored
+    image); missing joints (row < 0) stay missing. Same dtype as ``keypoints``."""
     kp = np.asarray(keypoints)[list(FLIP_PERMUTATION)].copy()
     present = kp[:, 0] >= 0
     kp[present, 1] = width - 1 - kp[present, 1]
-    return image[:, ::-1].copy(), kp
+    return kp
+
+
+def flip_person(image, keypoints):
+    """Mirror an image left-right, with its keypoints (:func:`mirror_keypoints`)."""
+    return image[:, ::-1].copy(), mirror_keypoints(keypoints, image.shape[1])
 
 
 def openpose_entry(keypoints, seed):

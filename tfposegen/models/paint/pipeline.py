@@ -38,7 +38,8 @@ import collections
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tfposegen.data.synthetic_persons import FLIP_PERMUTATION, make_person
+from tfposegen.data.synthetic_persons import make_person
+from tfposegen.data.synthetic_persons import mirror_keypoints as mirror_person_keypoints
 from tfposegen.models.paint import presets
 from tfposegen.parsing.labels import (
     CIHP_PALETTE,
@@ -354,12 +355,9 @@ def views(afn_G, inputs):
 
 
 def mirror_keypoints(keypoints, width):
-    """The left-right mirrored pose (col -> W - 1 - col, left and right joints swapped), the
-    default target view of :func:`design_pipeline`."""
-    kp = np.asarray(keypoints, np.float64)[list(FLIP_PERMUTATION)].copy()
-    present = ~np.all(kp == -1, axis=1)
-    kp[present, 1] = width - 1 - kp[present, 1]
-    return kp
+    """The left-right mirrored pose (float64 [18, 2]: col -> W - 1 - col, left and right
+    joints swapped, (-1, -1) kept), the default target view of :func:`design_pipeline`."""
+    return mirror_person_keypoints(np.asarray(keypoints, np.float64), width)
 
 
 # ------------------------------------------------------------------------------ chain
