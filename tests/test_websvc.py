@@ -70,7 +70,7 @@ class GatedPipeline:
     """A stand-in for ShopperPipeline whose render waits for ``gate``: the queue can be
     filled while the model is busy."""
 
-    height, width = 64, 44
+    height, width, steps, mixes = 64, 44, 0, False
 
     def __init__(self):
         self.gate = threading.Event()
@@ -79,9 +79,9 @@ class GatedPipeline:
         return Person(photo[:64, :44], np.zeros((18, 2), np.float32),
                       np.zeros((64, 44), np.uint8) if with_parse else None, photo)
 
-    def render(self, product, shopper):
-        assert self.gate.wait(30)
-        return product.image // 2 + shopper.image // 2
+    def render(self, product, shopper, with_steps, style=None, mix_from=None):
+        assert self.gate.wait(30) and with_steps and style is None
+        return product.image // 2 + shopper.image // 2, []
 
 
 def _form(product_seed=0, shopper_seed=42):
@@ -154,6 +154,10 @@ def test_api_routes_refuse_bad_requests():
     assert client.get("/results/0123/result.png").status_code == 404
     assert client.get("/api/jobs/../../etc/passwd").status_code == 404
     assert client.get("/api/catalog").json["products"][0]["url"] == "/catalog/0.png"
+    r = client.post("/api/jobs", data={"product_id": "0", "style_product_id": "0",
+                                       "shopper": _form()["shopper"]})
+    assert r.status_code == 400 and r.json["error"] == "This model cannot mix the styles " \
+                                                        "of two products."
 
 
 # ------------------------------------------------------------------ the real pipeline
@@ -299,6 +303,33 @@ def test_dptn_step_model_is_served_with_its_steps(step_app, blazepose_models, tm
     assert "parse" not in status["result"] and len(status["steps"]) == 2
     assert client.get(status["steps"][0]).status_code == 200
     assert client.get("/healthz").json["steps"] == 2
+
+    # style mixing: step 1 from the catalogue product, step 2 from an uploaded second product
+    assert client.get("/healthz").json["style_mixing"] is True
+    style_photo = demo.demo_photo(demo.PRODUCT_SEEDS[1])
+    form = {"product_id": "0", "style_product": (io.BytesIO(png_bytes(style_photo)), "b.png"),
+            "mix_from": "2", "shopper": _form()["shopper"]}
+    reply = client.post("/api/pose_transfer?format=json", data=form)
+    assert reply.status_code == 200, reply.json
+    mixed = [_png_array(s) for s in reply.json["steps"]]
+    style = pipeline.analyse(style_photo, "the style product photo", True)
+    stretched_b = np.asarray(Image.fromarray(style.image).resize((32, 32), Image.BILINEAR))
+    out = pipeline.model.loaded.signatures["dptn_step_style_mix"](
+        images=tf.constant(stretched[None]), source_keypoints=tf.constant(product.keypoints[None]),
+        images_b=tf.constant(stretched_b[None]),
+        source_keypoints_b=tf.constant(style.keypoints[None]),
+        target_keypoints=tf.constant(shopper.keypoints[None]), seed=tf.constant(0, tf.int64),
+        mix_from=tf.constant(2))
+    want = [np.asarray(Image.fromarray(s).resize((22, 32), Image.BILINEAR))
+            for s in out["step_images"].numpy()[:, 0]]
+    np.testing.assert_array_equal(np.stack(mixed), np.stack(want))
+    np.testing.assert_array_equal(mixed[0], steps[0])      # step 1 still sees the product
+    assert np.abs(mixed[1].astype(int) - steps[1]).max() > 0
+    for bad in ("0", "4", "x"):
+        reply = client.post("/api/jobs", data={"product_id": "0", "style_product_id": "0",
+                                               "mix_from": bad, "shopper": _form()["shopper"]})
+        assert reply.status_code == 400, bad
+        assert reply.json["error"] == "mix_from must be a whole number from 1 to 3."
 
     # DPTN: a stand-in dptn_pose_transfer at Market's 128 x 64 (frame guessed: no stretch)
     specs = [tf.TensorSpec([None, 128, 64, 3], tf.uint8, name="images"),

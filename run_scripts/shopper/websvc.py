@@ -91,6 +91,7 @@ def main(argv):
     application = create_app(pipeline, catalog, FLAGS.max_queue, FLAGS.result_ttl,
                              log=lambda m: print(m, file=sys.stderr))
     steps = f", {pipeline.steps} steps" if pipeline.steps else ""
+    steps += ", style mixing" if pipeline.mixes else ""
     print(f"serving {len(catalog.items)} products with {pipeline.signature}, results "
           f"{pipeline.height}x{pipeline.width}{steps}, on http://{FLAGS.host}:{FLAGS.port}/",
           file=sys.stderr, flush=True)

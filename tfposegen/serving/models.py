@@ -24,7 +24,9 @@ KEYPOINT_FRAMES``: fashion 256 x 176, market 128 x 64); the SavedModel does not 
 given (``dataset``) or guessed from the network size (H = 2 W: market, else fashion). DPTN
 results are stretched back from the network size to the keypoint frame's aspect (height H),
 so that a person is not shown widened; DPTN_step also returns every step's image, coarse to
-fine, at that size.
+fine, at that size, and mixes styles when its export has ``dptn_step_style_mix`` (as
+``--dptn_step_checkpoint`` writes it): a second source person B whose appearance the steps
+from ``mix_from`` on see (the step README's style mixing; 1: all B, S + 1: all A).
 """
 
 import os
@@ -45,15 +47,19 @@ class AdganModel:
 
     uses_parse = True
     steps = 0
+    mixes = False
 
     def __init__(self, signature, fn):
         self.signature, self._fn = signature, fn
         shape = fn.structured_input_signature[1]["images"].shape
         self.frame = self.size = (int(shape[1]), int(shape[2]))
 
-    def __call__(self, image, keypoints, parse, target_keypoints):
+    def __call__(self, image, keypoints, parse, target_keypoints, style=None):
         """One source person: uint8 [H, W, 3], (unused) keypoints, int [H, W] parse, target
-        float [18, 2] (row, col in the frame) -> (uint8 [H, W, 3], [])."""
+        float [18, 2] (row, col in the frame); ``style`` must be None (no style mixing)
+        -> (uint8 [H, W, 3], [])."""
+        if style is not None:
+            raise ValueError(f"{self.signature} cannot mix styles")
         import tensorflow as tf
 
         out = self._fn(images=tf.constant(image[None], tf.uint8),
@@ -65,12 +71,14 @@ class AdganModel:
 class DptnModel:
     """``dptn_step_pose_transfer`` or ``dptn_pose_transfer``: ``uses_parse`` False;
     ``steps`` S (DPTN_step) or 0; ``frame`` the keypoint frame (fh, fw) photos are fitted
-    into; ``network`` the signature's (H, W); ``size`` the result's (H, round(H fw / fh))."""
+    into; ``network`` the signature's (H, W); ``size`` the result's (H, round(H fw / fh));
+    ``mixes`` whether ``mix`` (the ``dptn_step_style_mix`` function, or None) is there."""
 
     uses_parse = False
 
-    def __init__(self, signature, fn, frame):
-        self.signature, self._fn = signature, fn
+    def __init__(self, signature, fn, frame, mix=None):
+        self.signature, self._fn, self._mix = signature, fn, mix
+        self.mixes = mix is not None
         inputs = fn.structured_input_signature[1]
         shape = inputs["images"].shape
         self.network = (int(shape[1]), int(shape[2]))
@@ -86,19 +94,30 @@ class DptnModel:
             return image
         return np.asarray(Image.fromarray(image).resize(size[::-1], Image.BILINEAR))
 
-    def __call__(self, image, keypoints, parse, target_keypoints):
+    def __call__(self, image, keypoints, parse, target_keypoints, style=None):
         """One source person: uint8 [fh, fw, 3] in the keypoint frame, its keypoints and the
-        target's, float [18, 2] (row, col in the frame; -1 missing); ``parse`` unused ->
-        (uint8 [H, w, 3] result, a list of S uint8 [H, w, 3] step images, coarse to
-        fine), w the frame's aspect at height H."""
+        target's, float [18, 2] (row, col in the frame; -1 missing); ``parse`` unused;
+        ``style`` None or (image B, keypoints B, mix_from) for style mixing (``mixes``
+        only; mix_from an int in 1 .. S + 1) -> (uint8 [H, w, 3] result, a list of S
+        uint8 [H, w, 3] step images, coarse to fine), w the frame's aspect at height H."""
         import tensorflow as tf
 
-        args = dict(images=tf.constant(self._resize(image, self.network)[None], tf.uint8),
+        fn, args = self._fn, {}
+        if style is not None:
+            if not self.mixes:
+                raise ValueError(f"{self.signature}: this export has no dptn_step_style_mix "
+                                 "signature; style mixing needs a DPTN_step export")
+            image_b, keypoints_b, mix_from = style
+            fn = self._mix
+            args = dict(images_b=tf.constant(self._resize(image_b, self.network)[None]),
+                        source_keypoints_b=tf.constant(keypoints_b[None], tf.float32),
+                        mix_from=tf.constant(int(mix_from), tf.int32))
+        args.update(images=tf.constant(self._resize(image, self.network)[None], tf.uint8),
                     source_keypoints=tf.constant(keypoints[None], tf.float32),
                     target_keypoints=tf.constant(target_keypoints[None], tf.float32))
         if self._seeded:
             args["seed"] = tf.constant(SEED, tf.int64)
-        out = self._fn(**args)
+        out = fn(**args)
         steps = out["step_images"].numpy()[:, 0] if self.steps else []
         return (self._resize(out["images"].numpy()[0], self.size),
                 [self._resize(s, self.size) for s in steps])
@@ -158,6 +177,7 @@ def load_model(model_dir, dataset=None):
         model = AdganModel(name, fn)
     else:
         shape = fn.structured_input_signature[1]["images"].shape
-        model = DptnModel(name, fn, keypoint_frame((int(shape[1]), int(shape[2])), dataset))
+        model = DptnModel(name, fn, keypoint_frame((int(shape[1]), int(shape[2])), dataset),
+                          loaded.signatures.get("dptn_step_style_mix"))
     model.loaded = loaded  # the signature's functions live as long as their object
     return model

@@ -105,7 +105,8 @@ class ShopperPipeline:
     Attributes:
         signature: the signature served; ``height``, ``width``: the result's size;
         ``steps``: how many step images :meth:`render` gives with ``with_steps`` (S for
-        DPTN_step, else 0); ``uses_parse``: whether the product's parse is made (ADGAN).
+        DPTN_step, else 0); ``uses_parse``: whether the product's parse is made (ADGAN);
+        ``mixes``: whether :meth:`render` mixes two products' styles (DPTN_step).
 
     Raises:
         ValueError: not a SavedModel or none of the known signatures (the message names the
@@ -118,6 +119,7 @@ class ShopperPipeline:
         self.signature = self.model.signature
         self.height, self.width = self.model.size
         self.steps, self.uses_parse = self.model.steps, self.model.uses_parse
+        self.mixes = self.model.mixes
         self.pose_model = pose_model or blazepose.BlazePose(blazepose_dir, fetch)
         self.selfie_model = selfie_model or SelfieSegmentation(blazepose_dir, fetch)
         frame, missing = self.model.frame, np.full((18, 2), -1, np.float32)
@@ -168,13 +170,28 @@ class ShopperPipeline:
         kp = np.where(kp >= 0, np.round(kp), -1).astype(np.float32)
         return Person(image, kp, labels, draw_keypoints(photo, keypoints))
 
-    def render(self, product, shopper, with_steps=False):
+    def render(self, product, shopper, with_steps=False, style=None, mix_from=None):
         """The product photo's person (:class:`Person`, with a parse for ADGAN) in the
         shopper's pose (:class:`Person`): uint8 [height, width, 3]; with ``with_steps``
         (image, list of :attr:`steps` uint8 [height, width, 3] step images, coarse to
-        fine; empty but for DPTN_step)."""
+        fine; empty but for DPTN_step).
+
+        ``style`` (a second product's :class:`Person`) and ``mix_from`` (int, 1 ..
+        ``steps`` + 1) mix styles where :attr:`mixes` (DPTN_step): steps before
+        ``mix_from`` see ``product``, the later ones ``style``. Raises ValueError for a
+        model that cannot mix or a ``mix_from`` out of range."""
+        mix = None
+        if style is not None:
+            if not self.mixes:
+                raise ValueError(f"{self.signature} cannot mix styles (a DPTN_step export "
+                                 "can)")
+            if not (isinstance(mix_from, int) and 1 <= mix_from <= self.steps + 1):
+                raise ValueError(f"mix_from must be an integer from 1 to {self.steps + 1}, "
+                                 f"got {mix_from!r}")
+            mix = (style.image, style.keypoints, mix_from)
         parse = product.parse.astype(np.int32) if product.parse is not None else None
-        image, steps = self.model(product.image, product.keypoints, parse, shopper.keypoints)
+        image, steps = self.model(product.image, product.keypoints, parse, shopper.keypoints,
+                                  style=mix)
         return (image, steps) if with_steps else image
 
     def __call__(self, product_photo, shopper_photo):

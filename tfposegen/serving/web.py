@@ -11,7 +11,9 @@ ever sent):
 ``GET /api/catalog``                   ``{"products": [{"id", "name", "url"}]}``
 ``GET /catalog/<id>.png``              a product photo
 ``POST /api/jobs``                     multipart ``shopper`` file and ``product`` file or
-                                       ``product_id`` -> 202 ``{"job": id}``
+                                       ``product_id`` -> 202 ``{"job": id}``; optionally
+                                       ``style_product`` file or ``style_product_id`` and
+                                       ``mix_from`` (style mixing, below)
 ``POST /api/catalog_jobs``             multipart ``shopper`` -> 202 ``{"jobs": [{"product_id",
                                        "job"}]}``: every product in the shopper's pose
 ``GET /api/jobs/<job>``                ``{"state", "position", "error"?, "result"?: {panel: url},
@@ -24,7 +26,10 @@ ever sent):
 =====================================  ============================================================
 
 ``steps`` (DPTN_step's coarse-to-fine images, step 1 first) is there when the model gives
-them; ``parse`` only when the model uses the product's parse. A full queue answers 503 with
+them. Style mixing (DPTN_step exports; ``/healthz`` says ``"style_mixing": true``): with a
+second product, steps 1 .. ``mix_from`` - 1 draw the first product and steps ``mix_from`` ..
+S the second (``mix_from`` 1 .. S + 1, default 2: the coarsest step from the first).
+``parse`` is there only when the model uses the product's parse. A full queue answers 503 with
 ``Retry-After``; a request body over ``max_request_bytes`` is refused with 413 from its
 ``Content-Length`` before it is read.
 """
@@ -76,19 +81,21 @@ class Catalog:
         return self._analysed[index]
 
 
-def _render(pipeline, catalog, product, shopper_photo):
+def _render(pipeline, catalog, product, shopper_photo, style=None, mix_from=None):
     """Worker-thread job: the result and its panels as PNG bytes ({panel: bytes}, the
-    step images as ``step_1`` .. ``step_S`` in order)."""
-    if isinstance(product, int):
-        product = catalog.analysed(pipeline, product)
-    else:
-        product = pipeline.analyse(product, "the product photo", with_parse=True)
+    step images as ``step_1`` .. ``step_S`` in order). ``product`` and ``style`` (None: no
+    style mixing) are catalogue indices or photos."""
+    def person(item, what):
+        if isinstance(item, int):
+            return catalog.analysed(pipeline, item)
+        return pipeline.analyse(item, what, with_parse=True)
+
+    product = person(product, "the product photo")
+    if style is not None:
+        style = person(style, "the style product photo")
     shopper = pipeline.analyse(shopper_photo, "your photo", with_parse=False)
-    steps = []
-    if getattr(pipeline, "steps", 0):
-        image, steps = pipeline.render(product, shopper, with_steps=True)
-    else:
-        image = pipeline.render(product, shopper)
+    image, steps = pipeline.render(product, shopper, with_steps=True, style=style,
+                                   mix_from=mix_from)
     panels = {"result": png_bytes(image), "product_pose": png_bytes(product.pose_picture),
               "shopper_pose": png_bytes(shopper.pose_picture)}
     if product.parse is not None:
@@ -115,8 +122,7 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
 
     Args:
         pipeline: a :class:`~tfposegen.serving.shopper.ShopperPipeline` (or any object with
-            its ``analyse``, ``render``, ``height`` and ``width``; and ``steps`` when its
-            ``render`` gives step images).
+            its ``analyse``, ``render``, ``height``, ``width``, ``steps`` and ``mixes``).
         catalog: a :class:`Catalog` (None: empty).
         max_queue: jobs that may wait; more get 503.
         ttl: seconds results are kept.
@@ -156,18 +162,31 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
         upload = request.files.get(name)
         return read_photo(upload.read(MAX_BYTES + 1) if upload else b"", what)
 
-    def product_field():
-        if request.form.get("product_id") not in (None, ""):
-            value = request.form["product_id"]
+    def product_field(prefix="", what="the product photo"):
+        if request.form.get(prefix + "product_id") not in (None, ""):
+            value = request.form[prefix + "product_id"]
             if not value.isdigit() or int(value) >= len(catalog.items):
                 raise PhotoError("That product is not in the catalogue.", 404)
             return int(value)
-        return photo_field("product", "the product photo")
+        return photo_field(prefix + "product", what)
+
+    def style_fields():
+        """(style product, mix_from) of a style-mixing request, else (None, None)."""
+        if not (request.form.get("style_product_id") or request.files.get("style_product")):
+            return None, None
+        if not pipeline.mixes:
+            raise PhotoError("This model cannot mix the styles of two products.", 400)
+        value = request.form.get("mix_from", "2")
+        if not value.isdigit() or not 1 <= int(value) <= pipeline.steps + 1:
+            raise PhotoError(f"mix_from must be a whole number from 1 to "
+                             f"{pipeline.steps + 1}.", 400)
+        return product_field("style_", "the style product photo"), int(value)
 
     def submit():
         product = product_field()
+        style, mix_from = style_fields()
         shopper = photo_field("shopper", "your photo")
-        return jobs.submit(_render, pipeline, catalog, product, shopper)
+        return jobs.submit(_render, pipeline, catalog, product, shopper, style, mix_from)
 
     def job_json(job):
         out = {"job": job.id, "state": job.state, "position": jobs.position(job)}
@@ -188,7 +207,7 @@ def create_app(pipeline, catalog=None, max_queue=8, ttl=600.0, log=print):
     def health():
         return jsonify(status="ok", frame=[pipeline.height, pipeline.width],
                        signature=getattr(pipeline, "signature", None),
-                       steps=getattr(pipeline, "steps", 0),
+                       steps=pipeline.steps, style_mixing=pipeline.mixes,
                        products=len(catalog.items), queue=jobs.stats())
 
     @app.get("/api/catalog")
