@@ -1,6 +1,8 @@
 """DPTN training (tfposegen.models.dptn.train): the objective against closed forms, the
 schedule, and a tiny overfit on one synthetic pair."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -136,6 +138,19 @@ def test_train_resume_and_test_scripts(tmp_path, warm_python):
     assert not os.path.exists(tmp_path / "bad")
     eager = run("train.py", "--run_eagerly", "--strategy=multiworker")
     assert eager.returncode == 2 and "--strategy default" in eager.stderr.splitlines()[-1]
+    # Market-1501's layout (market-*.csv, 2:1 persons seen at their stored size)
+    market = [f"--dataroot={tmp_path / 'market'}", "--dataset_mode=market", "--name=market"]
+    trained = run("train.py", *market, "--niter=1", "--niter_decay=0", "--batchSize=2",
+                  "--run_eagerly")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "trained to step 2 of 2" in trained.stdout
+    assert "market-pairs-train.csv" in os.listdir(tmp_path / "market")
+    test = run("test.py", *market, "--phase=train", f"--results_dir={tmp_path / 'mres'}")
+    assert test.returncode == 0, test.stderr[-2000:]
+    names = sorted(os.listdir(tmp_path / "mres"))
+    assert len(names) == 4 and re.fullmatch(r"\d{4}_c1s1_\d{6}_01_2_\d{4}_c2s1_\d{6}_01_vis"
+                                            r"\.jpg", names[0]), names
+    assert Image.open(tmp_path / "mres" / names[0]).size == (16, 32)
 
 
 MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, train as T

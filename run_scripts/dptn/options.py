@@ -37,9 +37,11 @@ def define_base_flags(phase):
                       "(tfposegen.models.dptn.presets).")
     flags.DEFINE_integer("dis_layers", 4, "Discriminator depth (Market's README: 3).",
                          lower_bound=1)
-    flags.DEFINE_boolean("synthetic", False, "Make a synthetic fashion dataroot at --dataroot "
-                         "if missing (seeded random VGG weights then): the chain offline.")
-    flags.DEFINE_list("synthetic_size", ["32", "22"], "Stored H,W of the synthetic persons.")
+    flags.DEFINE_boolean("synthetic", False, "Make a synthetic dataroot of --dataset_mode's "
+                         "layout at --dataroot if missing (seeded random VGG weights then): "
+                         "the chain offline.")
+    flags.DEFINE_list("synthetic_size", None, "Stored H,W of the synthetic persons; default "
+                      "32,22 (fashion), 32,16 (market).")
     flags.DEFINE_integer("synthetic_people", 2, "Identities (2 views each).", lower_bound=1)
     flags.mark_flags_as_required(["dataroot"])
 
@@ -78,10 +80,12 @@ def records():
     root = os.path.abspath(FLAGS.dataroot)
     stored = KEYPOINT_FRAMES["market" if FLAGS.dataset_mode == "market" else "fashion"]
     if FLAGS.synthetic:
-        stored = tuple(int(v) for v in FLAGS.synthetic_size)
+        default = ("32", "16") if FLAGS.dataset_mode == "market" else ("32", "22")
+        stored = tuple(int(v) for v in FLAGS.synthetic_size or default)
         if not os.path.isdir(root):  # complete or absent, made once among workers
             with atomic_folder(root) as tmp:
-                make_synthetic_pose_pairs(tmp, FLAGS.synthetic_people, 2, stored)
+                make_synthetic_pose_pairs(tmp, FLAGS.synthetic_people, 2, stored,
+                                          layout=FLAGS.dataset_mode)
     out = f"{root}_{FLAGS.phase}_records"
     try:
         count = dataroot_records(out, os.path.join(root, FLAGS.phase), _csv("pairs"),

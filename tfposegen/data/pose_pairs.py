@@ -488,13 +488,15 @@ _VIEWS = ("front", "side", "back", "full", "additional")
 
 
 def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), seed=0,
-                              image_format="png", parse_path=None):
-    """A tiny DeepFashion-layout dataset made procedurally
+                              image_format="png", parse_path=None, layout="fashion"):
+    """A tiny DeepFashion- or Market-layout dataset made procedurally
     (:func:`tfposegen.data.synthetic_persons.make_person`), for running every chain
     offline: ``<folder>/train/<name>``, ``fashion-resize-pairs-train.csv`` (every ordered
-    pair of different views of a person) and ``fashion-resize-annotation-train.csv``.
-    Names follow PATN's convention, ``fashionWOMENDressesid0<7 digits>01_<v><view>.<ext>``
-    (so :func:`adgan_parse_path` applies). With ``parse_path`` each image's ADGAN 8-class
+    pair of different views of a person) and ``fashion-resize-annotation-train.csv``
+    (``market-pairs-train.csv`` and ``market-annotation-train.csv`` for ``layout``
+    "market"). Names follow PATN's conventions: DeepFashion's
+    ``fashionWOMENDressesid0<7 digits>01_<v><view>.<ext>`` (so :func:`adgan_parse_path`
+    applies), Market-1501's ``<4-digit person>_c<v>s1_<6-digit frame>_01.<ext>``. With ``parse_path`` each image's ADGAN 8-class
     parsing (the drawn parts, ``make_person(with_parse=True)``) is saved as a uint8 ``.npy``
     [H, W] at ``<folder>/<parse_path(name)>``. Same arguments -> byte-identical files.
 
@@ -506,10 +508,13 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
         image_format: "png" (lossless) or "jpg" (quality 95, as DeepFashion's JPEGs).
         parse_path: name -> relative ``.npy`` path of its parsing (e.g.
             :func:`adgan_parse_path`), or None for no parsing maps.
+        layout: "fashion" or "market" (file names and CSV names; any ``size`` works).
 
     Returns:
         {name: int64 [18, 2] keypoints (row, col), -1 missing}.
     """
+    if layout not in ("fashion", "market"):
+        raise ValueError(f"layout must be 'fashion' or 'market', got {layout!r}")
     if not 1 <= views <= len(_VIEWS):
         raise ValueError(f"views must be 1..{len(_VIEWS)}, got {views}")
     if image_format not in ("png", "jpg"):
@@ -521,7 +526,9 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
         ident = f"id0{(seed * 1000 + person) % 10 ** 7:07d}"
         names = []
         for v in range(views):
-            name = f"fashionWOMENDresses{ident}01_{v + 1}{_VIEWS[v]}.{image_format}"
+            name = (f"fashionWOMENDresses{ident}01_{v + 1}{_VIEWS[v]}.{image_format}"
+                    if layout == "fashion" else f"{person + 1:04d}_c{v + 1}s1_"
+                    f"{(seed * 1000 + person) % 10 ** 6:06d}_01.{image_format}")
             image, kp, labels = make_person(seed * 1000 + person,
                                             seed * 7919 + person * 31 + v, *size,
                                             with_parse=True)
@@ -536,8 +543,9 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
             entries[name] = kp
             names.append(name)
         pairs += [(a, b) for a in names for b in names if a != b]
-    write_keypoint_csv(os.path.join(folder, "fashion-resize-annotation-train.csv"), entries)
-    with atomic_path(os.path.join(folder, "fashion-resize-pairs-train.csv")) as tmp, \
+    prefix = "fashion-resize" if layout == "fashion" else "market"
+    write_keypoint_csv(os.path.join(folder, f"{prefix}-annotation-train.csv"), entries)
+    with atomic_path(os.path.join(folder, f"{prefix}-pairs-train.csv")) as tmp, \
             open(tmp, "w") as f:
         f.write("from,to\n" + "".join(f"{a},{b}\n" for a, b in pairs))
     return entries
