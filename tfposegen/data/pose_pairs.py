@@ -496,9 +496,10 @@ def make_synthetic_pose_pairs(folder, num_people=4, views=2, size=(256, 176), se
     (``market-pairs-train.csv`` and ``market-annotation-train.csv`` for ``layout``
     "market"). Names follow PATN's conventions: DeepFashion's
     ``fashionWOMENDressesid0<7 digits>01_<v><view>.<ext>`` (so :func:`adgan_parse_path`
-    applies), Market-1501's ``<4-digit person>_c<v>s1_<6-digit frame>_01.<ext>``. With ``parse_path`` each image's ADGAN 8-class
-    parsing (the drawn parts, ``make_person(with_parse=True)``) is saved as a uint8 ``.npy``
-    [H, W] at ``<folder>/<parse_path(name)>``. Same arguments -> byte-identical files.
+    applies), Market-1501's ``<4-digit person>_c<v>s1_<6-digit frame>_01.<ext>``. With
+    ``parse_path`` each image's ADGAN 8-class parsing (the drawn parts,
+    ``make_person(with_parse=True)``) is saved as a uint8 ``.npy`` [H, W] at
+    ``<folder>/<parse_path(name)>``. Same arguments -> byte-identical files.
 
     Args:
         folder: output root (created).
