@@ -10,8 +10,8 @@ Also checked: only the chief writes into ``--outdir`` (worker 1 saves its checkp
 temporary folder and deletes it), a cluster resumed from the chief's checkpoint continues as
 the uninterrupted single process, and workers that restore different steps stop with an
 error. Every group of processes is killed at a timeout (the test fails with their output).
-DPTN's ``train.py`` (``--checkpoints_dir`` / ``--name`` instead of ``--outdir``) runs the same
-check on a synthetic dataroot.
+DPTN's and DPTN_step's ``train.py`` (``--checkpoints_dir`` / ``--name`` or ``--id`` instead of
+``--outdir``) run the same check on a synthetic dataroot.
 """
 
 import numpy as np
@@ -114,13 +114,13 @@ def test_dptn_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
     """DPTN's ``--strategy multiworker`` against ``--strategy default`` with the global batch
     of two pairs, one iteration (one epoch: the ``1_net`` folder is written by the chief
     only). The three processes make the synthetic dataroot and its records at once (it
-    appears once). DPTN_step's trainer extends DPTN's and runs in the same loop; its update
-    on two replicas is checked in test_dptn_step_train.py."""
+    appears once). The single process runs eagerly (the same ops, no tracing)."""
     flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_size=32,22",
              "--synthetic_people=1", "--batchSize=2", "--niter=1", "--niter_decay=0",
              "--preset=tiny", "--dis_layers=3"]
     out = run_all(cluster_jobs(DPTN, flags, tmp_path / "cluster" / "run", tmp_path,
                                single_outdir=tmp_path / "single" / "run",
+                               single_flags=["--run_eagerly"],
                                out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
                                                       f"--name={out.name}"]),
                   warm=warm_python)
@@ -130,4 +130,28 @@ def test_dptn_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
                            noisy=0.001, noisy_atol=2e-4)
     assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
     assert (tmp_path / "cluster" / "run" / "1_net").is_dir()
+    assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)
+
+
+def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
+    """DPTN_step's ``train.py --strategy multiworker`` against ``--strategy default``: the
+    global batch of two pairs, one iteration of a two-step generator (both processes trace
+    the same iteration; the face term, which needs 64-pixel images, is off here and checked
+    on two replicas in test_dptn_step_train.py); the single process runs eagerly (the same
+    ops, no tracing)."""
+    step = ROOT / "run_scripts" / "dptn_step" / "train.py"
+    flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_people=1",
+             "--batchSize=2", "--niter=1", "--niter_decay=0", "--ngf=4", "--img_f=8",
+             "--layers_g=1", "--num_blocks=1", "--num_CABs=1", "--num_TTBs=1",
+             "--step_size=2", "--dis_layers=2", "--face_crop=off"]
+    out = run_all(cluster_jobs(step, flags, tmp_path / "cluster" / "run", tmp_path,
+                               single_outdir=tmp_path / "single" / "run",
+                               single_flags=["--run_eagerly"],
+                               out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
+                                                      f"--id={out.name}"]),
+                  warm=warm_python)
+    assert "trained to step 1 of 1" in out["worker1"][1]
+    ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",
+                           noisy=0.001, noisy_atol=2e-4)
+    assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
     assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)

@@ -150,12 +150,17 @@ def main(argv):
                                      strategy=strategy)
     except ValueError as e:  # a batch that does not divide among the replicas
         raise app.UsageError(f"--batchSize: {e}") from None
-    dataset = trainer.model_inputs(pose_pair_dataset(
-        folder, size, batch_size=FLAGS.batchSize, shuffle=True, seed=FLAGS.seed,
-        with_parse=True, num_parse_classes=8, peak_only=True, repeat=True,
-        drop_remainder=True))
-    data = iter(dataset)
-    fixed = next(iter(dataset))  # the seeded first batch: the same pair in every visual
+
+    def pairs():
+        return trainer.model_inputs(pose_pair_dataset(
+            folder, size, batch_size=FLAGS.batchSize, shuffle=True, seed=FLAGS.seed,
+            with_parse=True, num_parse_classes=8, peak_only=True, repeat=True,
+            drop_remainder=True))
+
+    # the seeded first batch (the same pair in every visual) from a pipeline of its own: two
+    # iterators of one pipeline share its reshuffling seed generator, which made the
+    # training order depend on timing
+    data, fixed = iter(pairs()), next(iter(pairs()))
     per_epoch = train.iterations_per_epoch(FLAGS.batchSize, FLAGS.epoch_size)
     every = max(1, FLAGS.save_latest_freq // FLAGS.batchSize)
 

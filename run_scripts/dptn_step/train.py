@@ -255,10 +255,17 @@ def main(argv):
         if FLAGS.beta2 is not None:
             opt.beta_2 = FLAGS.beta2
     keys = ("source_image", "target_image", "source_keypoints", "target_keypoints")
-    dataset = pose_pair_dataset(folder, options.network_size(), batch_size=FLAGS.batchSize,
-                                shuffle=True, seed=FLAGS.seed, repeat=True,
-                                drop_remainder=True).map(lambda b: {k: b[k] for k in keys})
-    fixed = next(iter(dataset))  # the seeded first batch: the pair of every visual
+
+    def pairs():
+        return pose_pair_dataset(folder, options.network_size(), batch_size=FLAGS.batchSize,
+                                 shuffle=True, seed=FLAGS.seed, repeat=True,
+                                 drop_remainder=True).map(lambda b: {k: b[k] for k in keys})
+
+    # the seeded first batch, the pair of every visual, from a pipeline of its own: a second
+    # iterator of the training pipeline would share its reshuffling seed generator, and the
+    # training order would depend on how far the other iterator had prefetched (workers of
+    # one cluster then saw their global batch in different orders)
+    dataset, fixed = pairs(), next(iter(pairs()))
     epoch_freq = 1 if FLAGS.debug else FLAGS.save_epoch_freq
     every = 1 if FLAGS.debug else max(1, FLAGS.save_latest_freq // FLAGS.batchSize)
 
