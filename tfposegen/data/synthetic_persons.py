@@ -105,14 +105,20 @@ def _pattern(height, width, colours, kind, period):
     return np.where(sel[..., None], colours[0], colours[1]).astype(np.float32)
 
 
-# ADGAN's 8 classes (tfposegen.parsing.labels.ADGAN_LABELS) of the drawn parts.
-_PANTS, _HAIR, _FACE, _UPPER, _ARM = 1, 2, 4, 5, 6
+# The drawn parts as (ADGAN's 8 classes, tfposegen.parsing.labels.ADGAN_LABELS; CIHP's 20,
+# CIHP_LABELS, PAINT's layouts): pants, hair, face, upper clothes (torso and upper arms),
+# the forearms' skin (ADGAN "arm"; CIHP right-arm 15 for joints 3-4, left-arm 14 for 6-7).
+_PANTS, _HAIR, _FACE, _UPPER = (1, 9), (2, 2), (4, 13), (5, 5)
+_RIGHT_ARM, _LEFT_ARM = (6, 15), (6, 14)
+PARSE_LABELS = ("adgan", "cihp")
 
 
 def _draw_person(ident, joints, facing, height, width, rng):
-    """(uint8 [H, W, 3] image of the person on a gradient background, uint8 [H, W] ADGAN
-    8-class labels of the drawn parts: pants 1, hair 2, face 4, upper clothes 5 (torso and
-    upper arms), arm 6 (the skin of the forearms), background 0)."""
+    """(uint8 [H, W, 3] image of the person on a gradient background, uint8 [H, W, 2] labels
+    of the drawn parts: [..., 0] ADGAN's 8 classes (pants 1, hair 2, face 4, upper clothes 5
+    (torso and upper arms), arm 6 (the skin of the forearms), background 0), [..., 1] CIHP's
+    20 (pants 9, hair 2, face 13, upper clothes 5, left-arm 14, right-arm 15, background
+    0))."""
     bg_a, bg_b = rng.integers(120, 256, 3), rng.integers(120, 256, 3)
     t = np.linspace(0, 1, height)[:, None, None]
     image = (bg_a * (1 - t) + bg_b * t) * np.ones((1, width, 1))
@@ -135,9 +141,9 @@ def _draw_person(ident, joints, facing, height, width, rng):
     for a, b in ((2, 3), (5, 6)):
         layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick), top, _UPPER)
     skin = np.broadcast_to(ident["skin"], (height, width, 3))
-    for a, b in ((3, 4), (6, 7)):
+    for a, b, arm in ((3, 4, _RIGHT_ARM), (6, 7, _LEFT_ARM)):
         layer(lambda d, a=a, b=b: d.line([xy[a], xy[b]], fill=255, width=thick - 1), skin,
-              _ARM)
+              arm)
     hr = 0.07 * 0.85 * height
     head = (xy[0][0] - hr * 0.8, xy[0][1] - hr, xy[0][0] + hr * 0.8, xy[0][1] + hr * 0.6)
     back = facing == "back"
@@ -146,7 +152,7 @@ def _draw_person(ident, joints, facing, height, width, rng):
     hair = (head[0], head[1] - 2, head[2], (head[1] + head[3]) / 2)
     layer(lambda d: d.chord(hair, 180, 360, fill=255), np.broadcast_to(
         ident["hair"], (height, width, 3)), _HAIR)
-    labels = np.zeros((height, width), np.uint8)
+    labels = np.zeros((height, width, 2), np.uint8)
     for mask, colour, label in layers:
         image = np.where(mask[..., None], colour, image)
         labels[mask] = label
@@ -154,26 +160,34 @@ def _draw_person(ident, joints, facing, height, width, rng):
     return np.clip(image, 0, 255).astype(np.uint8), labels
 
 
-def make_person(identity_seed, pose_seed, height=256, width=256, with_parse=False):
+def make_person(identity_seed, pose_seed, height=256, width=256, with_parse=False,
+                parse_labels="adgan"):
     """One person image and its keypoints (and its parsing).
 
     Args:
         identity_seed: appearance (proportions, colours, textures).
         pose_seed: pose, facing and background.
         height, width: 256x256 (DeepFashion-like) or 128x64 (Market-like), any size works.
-        with_parse: also return the drawn parts as ADGAN's 8 classes.
+        with_parse: also return the drawn parts as a label map.
+        parse_labels: its classes, ``"adgan"`` (ADGAN's 8) or ``"cihp"`` (CIHP's 20, PAINT's
+            layouts); the image and keypoints do not depend on it.
 
     Returns:
         (uint8 [H, W, 3], int64 [18, 2] keypoints (row, col), (-1, -1) for hidden joints),
-        plus uint8 [H, W] labels 0..7 (``tfposegen.parsing.labels.ADGAN_LABELS``: 0, 1 pants,
-        2 hair, 4 face, 5 upper clothes, 6 arm) with ``with_parse``.
+        plus with ``with_parse`` uint8 [H, W] labels: ``"adgan"`` 0..7
+        (``tfposegen.parsing.labels.ADGAN_LABELS``: 0, 1 pants, 2 hair, 4 face, 5 upper
+        clothes, 6 arm), ``"cihp"`` 0..19 (``CIHP_LABELS``: 0, 2 hair, 5 upper-clothes, 9
+        pants, 13 face, 14 left-arm, 15 right-arm: the forearms' skin).
     """
+    if parse_labels not in PARSE_LABELS:
+        raise ValueError(f"parse_labels: one of {PARSE_LABELS}, got {parse_labels!r}")
     ident = _identity(identity_seed)
     joints, facing = _skeleton(ident, pose_seed, height, width)
     rng = np.random.default_rng([identity_seed, pose_seed, 3])
     image, labels = _draw_person(ident, joints, facing, height, width, rng)
     keypoints = joints.astype(np.int64)
     keypoints[_hidden(facing, rng)] = -1
+    labels = labels[..., PARSE_LABELS.index(parse_labels)]
     return (image, keypoints, labels) if with_parse else (image, keypoints)
 
 

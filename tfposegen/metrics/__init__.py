@@ -10,6 +10,27 @@
 - ``pose_transfer``: the PATN (padded 256x256), GFLA (256x176), DPTN and DPTN_step scoring
   protocols of pose-transfer test folders, from the above (FID with either network, each
   score named: ``fid``, ``fid_torchvision``).
+- ``segmentation``: confusion matrix, per-image mIoU and pixel accuracy as PAINT's LGN test
+  (``LGN/miou.py``) computes them; ``image.paint_image_scores``: PAINT's TSN / AFN
+  ``eval.py`` (relative L1 "MAE", PSNR, 51 x 51 uniform-window SSIM).
 
-Import the submodules directly.
+Import the submodules directly; the numpy-only PAINT scores are also exported here.
 """
+
+from tfposegen.metrics.image import PAINT_SSIM_WINDOW, paint_image_scores, relative_l1
+from tfposegen.metrics.segmentation import (
+    PerImageScores,
+    class_iou,
+    class_pixel_accuracy,
+    confusion_matrix,
+    image_scores,
+    labels_of,
+    lgn_miou,
+    mean_iou,
+    mean_pixel_accuracy,
+    pixel_accuracy,
+)
+
+__all__ = ["PAINT_SSIM_WINDOW", "PerImageScores", "class_iou", "class_pixel_accuracy",
+           "confusion_matrix", "image_scores", "labels_of", "lgn_miou", "mean_iou",
+           "mean_pixel_accuracy", "paint_image_scores", "pixel_accuracy", "relative_l1"]

@@ -9,6 +9,8 @@ Grey images are skimage's ``rgb2gray`` of uint8 images: ``[0.2125, 0.7154, 0.072
 [0, 1] floats.
 PSNR ``10 log10(data_range^2 / MSE)``; L1 ``mean |a - b|``; L2 ``sqrt(sum (a - b)^2) / N``
 (not an RMSE; ``score.py`` in charliememory/Disentangled-Person-Image-Generation).
+PAINT's ``eval.py`` (:func:`paint_image_scores`): its "MAE" is a relative L1
+(:func:`relative_l1`) and its SSIM uses a 51 x 51 uniform window.
 """
 
 import numpy as np
@@ -118,5 +120,65 @@ def masked_psnr(image, reference, mask):
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
 
 
-__all__ = ["l1_mean", "l2_mean", "masked_psnr", "psnr", "rgb2gray", "ssim", "ssim_color",
-           "ssim_gray", "ssim_multichannel"]
+def relative_l1(reference, test):
+    """PAINT's "MAE" (``compare_mae`` of TSN/core/metric.py and AFN/core/metric.py in
+    gxl-groups/PAINT): ``sum |r - f| / sum (r + f)`` of one image pair, in float32 as the
+    original (a relative L1, not the mean absolute error; NaN for two black images).
+
+    Args:
+        reference, test: uint8 (or any numeric) arrays of one shape, e.g. [H, W, 3].
+
+    Returns:
+        float (>= 0; at most 1 for non-negative images).
+    """
+    r, f = np.asarray(reference).astype(np.float32), np.asarray(test).astype(np.float32)
+    if r.shape != f.shape:
+        raise ValueError(f"shapes differ: {r.shape} and {f.shape}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.sum(np.abs(r - f)) / np.sum(r + f))
+
+
+PAINT_SSIM_WINDOW = 51
+
+
+def paint_image_scores(references, tests):
+    """TSN / AFN ``eval.py``'s image scores (``mae``, ``psnr``, ``ssim`` of
+    TSN/core/metric.py in gxl-groups/PAINT), each averaged over the image pairs:
+
+    - ``mae``: :func:`relative_l1` per pair (not the mean absolute error);
+    - ``psnr``: scikit-image's ``peak_signal_noise_ratio`` of uint8 images (data range 255,
+      MSE over all pixels and channels; inf for an identical pair, which makes the mean inf);
+    - ``ssim``: ``structural_similarity(multichannel=True, win_size=51)``: per channel a
+      **51 x 51 uniform** window (not the 7 x 7 default nor a Gaussian), K1 0.01, K2 0.03,
+      sample covariance (N = 51^2), data range 255, the mean without a 25-pixel border,
+      then the mean over channels (:func:`ssim_multichannel`; the images must be at least
+      51 x 51).
+
+    The FID that eval.py also prints is ``tfposegen.metrics.torchvision_inception``'s
+    business (a torchvision Inception with PAINT's own normalisation: not standard FID).
+
+    Args:
+        references, tests: sequences of uint8 [H, W, 3] (``*_orig.png`` and the generated
+            images of eval.py), paired in order.
+
+    Returns:
+        dict of floats ``mae``, ``psnr``, ``ssim``.
+    """
+    if len(references) != len(tests) or not len(references):
+        raise ValueError(f"need equally many reference and test images (at least one), got "
+                         f"{len(references)} and {len(tests)}")
+    scores = dict(mae=0.0, psnr=0.0, ssim=0.0)
+    for r, f in zip(references, tests):
+        r, f = np.asarray(r), np.asarray(f)
+        if r.shape != f.shape or r.ndim != 3:
+            raise ValueError(f"expected two [H, W, C] images of one shape, got {r.shape} and "
+                             f"{f.shape}")
+        scores["mae"] += relative_l1(r, f)
+        scores["psnr"] += psnr(r, f, 255.0)
+        scores["ssim"] += ssim_multichannel(r, f, 255.0, win_size=PAINT_SSIM_WINDOW)
+    return {k: v / len(references) for k, v in scores.items()}
+
+
+__all__ = ["PAINT_SSIM_WINDOW", "l1_mean", "l2_mean", "masked_psnr", "paint_image_scores",
+           "psnr", "relative_l1", "rgb2gray", "ssim", "ssim_color", "ssim_gray",
+           "ssim_multichannel"]

@@ -27,6 +27,13 @@ What exists so far are the three stages' networks with their weight loaders:
   them from files (``run_scripts/paint/generate.py``).
 - ``export``: the chain as a SavedModel for TF Serving (``paint_design``,
   ``paint_design_in_view``: keypoints + two swatches + a seed -> layouts, designs, views),
-  every step in the graph giving the numpy path's numbers. Data and training are still to
-  come.
+  every step in the graph giving the numpy path's numbers.
+- ``data``: the Fashion-Gen layout (``imageyy/``, ``parsing/``, ``pose/``, the list files),
+  each stage's loader item (LGN ``A``/``B``/``ct``/``cb``/``c3``, TSN swatches, AFN views),
+  a synthetic layout, TFRecords and their ``tf.data`` reader.
+- ``train`` / ``train_lgn``: one trainer per stage (``LGNTrainer``: BicycleGAN's cVAE-GAN +
+  cLR-GAN iteration as LGN/models/bicycle_gan_model.py runs it; ``TSNTrainer``,
+  ``AFNTrainer``: PEN-Net's trainer of TSN/ and AFN/core/trainer.py), the originals' loss
+  weights, update order, optimisers, schedules and initialisation, under ``tf.distribute``;
+  ``build_stage`` and ``fit`` for the run scripts.
 """

@@ -148,12 +148,32 @@ def lgn_inputs(keypoints, height=256, width=256, radius=DISK_RADIUS):
     for b, one in enumerate(batch):
         one = check_keypoints(one, height, width, f"keypoints[{b}]" if kp.ndim == 3
                               else "keypoints")
-        for k, (y, x) in enumerate(one):
-            disk = Image.new("L", (width, height), 0)
-            if not (y == -1 and x == -1) and (x > 1 or y > 1):
-                ImageDraw.Draw(disk).ellipse((x - radius, y - radius, x + radius, y + radius),
-                                             fill=255, outline=255)
-            out[b, :, :, k] = (np.asarray(disk, np.float32) / 255 - 0.5) / 0.5
+        out[b] = pose_disks(one, height, width, radius)
+    return out
+
+
+def pose_disks(keypoints, height=256, width=256, radius=DISK_RADIUS):
+    """One pose's 18 disk maps as LGN's loader draws them (``AlignedDataset.__getitem__``,
+    LGN/data/aligned_dataset.py in gxl-groups/PAINT), with no canvas check: a joint off the
+    canvas is clipped by PIL as in the original (:func:`lgn_inputs` checks first; the data
+    loaders of :mod:`tfposegen.models.paint.data` draw what the files say).
+
+    Args:
+        keypoints: float [18, 2] (row, col) = (y, x) pixels; (-1, -1) missing. Drawn iff
+            x > 1 or y > 1 (PAINT's "found" test: (0, 0) is not drawn).
+        height, width, radius: canvas and disk radius (256, 256, 4).
+
+    Returns:
+        float32 [H, W, 18]: -1 background, +1 inside the disk ``ellipse((x - r, y - r, x + r,
+        y + r))`` filled and outlined white.
+    """
+    out = np.empty((height, width, NUM_JOINTS), np.float32)
+    for k, (y, x) in enumerate(np.asarray(keypoints, np.float64)):
+        disk = Image.new("L", (width, height), 0)
+        if not (y == -1 and x == -1) and (x > 1 or y > 1):
+            ImageDraw.Draw(disk).ellipse((x - radius, y - radius, x + radius, y + radius),
+                                         fill=255, outline=255)
+        out[:, :, k] = (np.asarray(disk, np.float32) / 255 - 0.5) / 0.5
     return out
 
 

@@ -54,3 +54,12 @@ PARAMS_TSN = {"G": 81_189_635, "D": 2_766_529}
 # needs multiples of 64, AFN of 16).
 PIPELINE_SIZE = 256
 TINY_PIPELINE = dict(size=64, lgn=dict(TINY_G, num_downs=6), tsn=TINY_TSN_G, afn=TINY_AFN_G)
+
+# Per-stage training at test size (tfposegen.models.paint.train.build_stage(stage, "tiny")):
+# the released topologies, narrow, at the smallest sides they build for (LGN: 6 U-Net levels
+# and E with 3 blocks, 64 x 64; TSN: multiples of 64; AFN: multiples of 16, at least 48).
+TRAIN_TINY = {
+    "lgn": dict(size=64, G=dict(TINY_G, num_downs=6), E=dict(TINY_E, n_blocks=3), D=TINY_D),
+    "tsn": dict(size=64, G=TINY_TSN_G, D=TINY_TSN_D),
+    "afn": dict(size=48, G=TINY_AFN_G, D2=TINY_AFN_D2),
+}
