@@ -228,7 +228,7 @@ for name, st in (("one", tf.distribute.get_strategy()),
     with st.scope():
         keras.utils.set_random_seed(0)
         nets = {"G": StepGenerator(H, W, **dict(presets.DPTN_STEP_G, ngf=4, img_f=8,
-                                                layers=2, num_blocks=1, num_CABs=1,
+                                                layers=1, num_blocks=1, num_CABs=1,
                                                 num_TTBs=1, steps=2)),
                 "D": StepDiscriminator((H, W), **dict(presets.DPTN_STEP_D, ndf=4, img_f=8,
                                                       layers=2, steps=2))}
