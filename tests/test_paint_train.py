@@ -293,7 +293,7 @@ for name, st in (("one", tf.distribute.get_strategy()),
 
     def d_step(x):   # TSN's D: last-sample LSGAN through batch norm on the global batch
         with tf.GradientTape() as tape:
-            loss = T.last_sample_lsgan(T.tsn_d_train(D, x), 1.0)
+            loss = T.last_sample_lsgan(D(x, training=True), 1.0)
         apply_gradients(sgd, tape, loss, D.trainable_weights)
         return loss
 

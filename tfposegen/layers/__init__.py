@@ -3,7 +3,8 @@
 - ``residual``: residual conv / dense pairs with an identity skip (DPIG);
 - ``roi``: body-part crops of feature maps (DPIG);
 - ``tf1_batch_norm``: TF1 ``tflib`` batch norm, batch statistics always (DPIG's critic);
-- ``normalization``: instance norm, AdaIN, MUNIT's layer norm (ADGAN, DPTN, PAINT);
+- ``normalization``: instance norm, AdaIN, MUNIT's layer norm, torch's batch norm with global
+  batch statistics under ``tf.distribute`` (ADGAN, DPTN, PAINT, DPIG's critic);
 - ``spectral_norm``: spectral normalisation with its power-iteration state as weights.
 
 Nothing here reads files or imports a system package. Import the submodules directly.

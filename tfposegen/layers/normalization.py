@@ -4,13 +4,18 @@
 - ``AdaptiveInstanceNorm`` and ``split_adain_params``: MUNIT's ``AdaptiveInstanceNorm2d`` and
   the parameter slicing of ``ADGen.assign_adain_params`` (``models/model_adgen.py`` in
   menyifang/ADGAN);
-- ``LayerNormMUNIT``: the custom ``LayerNorm`` of that same file (unbiased std, eps on the std).
+- ``LayerNormMUNIT``: the custom ``LayerNorm`` of that same file (unbiased std, eps on the std);
+- ``TorchBatchNorm``: ``torch.nn.BatchNorm2d`` (PAINT's TSN discriminator), and
+  ``batch_moments``: batch statistics of the global batch under ``tf.distribute`` (also used by
+  ``tf1_batch_norm``).
 
-All statistics are taken over the axes between the batch axis and the channel (last) axis, so
-the layers also take [B, L, C] inputs; per-channel parameters act on the last axis.
+The instance and layer norms take their statistics over the axes between the batch axis and
+the channel (last) axis, so they also take [B, L, C] inputs; per-channel parameters act on
+the last axis.
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -218,3 +223,66 @@ class LayerNormMUNIT(_AffineNorm):
         centred = x - mean
         std = ops.sqrt(ops.sum(ops.square(centred), axis=axes, keepdims=True) / (count - 1.0))
         return self._scale_shift(centred / (std + self.epsilon))
+
+
+def batch_moments(x):
+    """Per-channel mean and biased variance of NHWC ``x`` over (N, H, W): [C] each. Under a
+    ``tf.distribute`` strategy with several replicas, those of the GLOBAL batch (sums
+    all-reduced; their gradient is the all-reduced upstream gradient), so every replica
+    normalises as one device with the whole batch would."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return ops.moments(x, axes=[0, 1, 2])
+    total = tf.distribute.ReduceOp.SUM
+    n = ctx.all_reduce(total, ops.cast(ops.prod(ops.shape(x)[:3]), x.dtype))
+    mean = ctx.all_reduce(total, ops.sum(x, axis=[0, 1, 2])) / n
+    var = ctx.all_reduce(total, ops.sum(ops.square(x - mean), axis=[0, 1, 2])) / n
+    return mean, var
+
+
+@keras.saving.register_keras_serializable("tfposegen")
+class TorchBatchNorm(keras.layers.Layer):
+    """``nn.BatchNorm2d`` (affine, eps 1e-5, momentum 0.1) on NHWC tensors, torch semantics:
+    training normalises with the batch mean and biased variance over (B, H, W)
+    (:func:`batch_moments`: the global batch under ``tf.distribute``) and updates
+    ``moving_mean`` / ``moving_variance`` by ``0.9 old + 0.1 batch`` with the UNBIASED batch
+    variance (Keras' ``BatchNormalization`` uses the biased one); inference uses the moving
+    statistics. Weights ``gamma``, ``beta`` (torch ``weight``, ``bias``), ``moving_mean``,
+    ``moving_variance`` (``running_mean``, ``running_var``; not trainable). Torch's
+    ``num_batches_tracked`` only matters with ``momentum=None`` and is not kept.
+    Input / output float [B, H, W, C]."""
+
+    def __init__(self, epsilon=1e-5, momentum=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon, self.momentum = float(epsilon), float(momentum)
+
+    def build(self, input_shape):
+        c = (int(input_shape[-1]),)
+        self.gamma = self.add_weight(name="gamma", shape=c, initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=c, initializer="zeros")
+        self.moving_mean = self.add_weight(name="moving_mean", shape=c, initializer="zeros",
+                                           trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=c,
+                                               initializer="ones", trainable=False)
+        self.built = True
+
+    def call(self, x, training=False):
+        if training:
+            mean, var = batch_moments(x)
+            n = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * ops.shape(x)[2], x.dtype)
+            ctx = tf.distribute.get_replica_context()
+            if ctx is not None and ctx.num_replicas_in_sync > 1:
+                n = n * ctx.num_replicas_in_sync
+            m = self.momentum
+            self.moving_mean.assign((1.0 - m) * self.moving_mean + m * ops.stop_gradient(mean))
+            self.moving_variance.assign((1.0 - m) * self.moving_variance + m * ops.stop_gradient(
+                var) * n / ops.maximum(n - 1.0, 1.0))
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        return (x - mean) * ops.rsqrt(var + self.epsilon) * self.gamma + self.beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "momentum": self.momentum}

@@ -2,8 +2,9 @@
 charliememory/Disentangled-Person-Image-Generation): batch statistics in training and test."""
 
 import keras
-import tensorflow as tf
 from keras import ops
+
+from tfposegen.layers.normalization import batch_moments
 
 
 class TflibBatchNorm(keras.layers.Layer):
@@ -15,7 +16,8 @@ class TflibBatchNorm(keras.layers.Layer):
     non-trainable ``moving_mean`` / ``moving_variance`` (kept so checkpoints load) are never
     read or updated. The output of one image therefore depends on the rest of its batch.
     Under a ``tf.distribute`` strategy with several replicas the statistics are those of the
-    global batch (sums all-reduced), so the replicas compute what one device would.
+    global batch (:func:`~tfposegen.layers.normalization.batch_moments`), so the replicas
+    compute what one device would.
 
     Input / output [N, H, W, C]. Variables (TF1 names ``<tf_name>.<variable>``): ``offset``
     (beta, zeros), ``scale`` (gamma, ones), ``moving_mean`` (zeros), ``moving_variance`` (ones).
@@ -42,17 +44,7 @@ class TflibBatchNorm(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            # statistics of the global batch, as on one device (sums all-reduced)
-            n = ops.cast(ops.prod(ops.shape(x)[:3]), x.dtype)
-            total, squares, n = ctx.all_reduce("sum", [ops.sum(x, [0, 1, 2], keepdims=True),
-                                                       ops.sum(x * x, [0, 1, 2], keepdims=True),
-                                                       n])
-            mean = total / n
-            var = ops.maximum(squares / n - mean * mean, 0.0)
-        else:
-            mean, var = ops.moments(x, axes=[0, 1, 2], keepdims=True)
+        mean, var = batch_moments(x)
         return (x - mean) * ops.rsqrt(var + self.epsilon) * self.scale + self.offset
 
     def tf1_variables(self):

@@ -58,7 +58,8 @@ variance). The generators and AFN's D2 use instance norm only.
 ``tf.distribute``: the global batch is split among the replicas. Losses that are means are
 means over equal shares; the last-sample GAN terms are taken on the last replica only
 (scaled by the number of replicas, zero elsewhere); TSN's D takes its batch-norm statistics
-over the GLOBAL batch (a cross-replica sum in the forward pass and its gradient), so the
+over the GLOBAL batch (``tfposegen.layers.normalization.TorchBatchNorm``: cross-replica
+sums in the forward pass and their gradient), so the
 update, the moving statistics included, is that of one device. (Per-replica statistics, what
 a data-parallel PyTorch run would use, would make it depend on the replica count.)
 
@@ -82,7 +83,7 @@ from tfposegen.models.paint import presets
 from tfposegen.models.paint.afn import AFNDiscriminator, AFNGenerator
 from tfposegen.models.paint.lgn import LGNDiscriminator, LGNEncoder, LGNGenerator
 from tfposegen.models.paint.train_lgn import LGNTrainer
-from tfposegen.models.paint.tsn import SLOPE, TSNDiscriminator, TSNGenerator
+from tfposegen.models.paint.tsn import TSNDiscriminator, TSNGenerator
 from tfposegen.train.common import (
     apply_gradients,
     model_variables,
@@ -183,7 +184,7 @@ def _replica_info():
     ctx = tf.distribute.get_replica_context()
     replicas = ctx.num_replicas_in_sync if ctx is not None else 1
     rid = ctx.replica_id_in_sync_group if ctx is not None else 0
-    return ctx, replicas, rid
+    return replicas, rid
 
 
 def last_sample_lsgan(scores, target, last_only=True):
@@ -196,45 +197,11 @@ def last_sample_lsgan(scores, target, last_only=True):
     scores = ops.cast(scores, "float32")
     if not last_only:
         return ops.mean(ops.square(scores - target))
-    _, replicas, rid = _replica_info()
+    replicas, rid = _replica_info()
     term = ops.mean(ops.square(scores[-1] - target))
     if replicas == 1:
         return term
     return term * tf.cast(tf.equal(rid, replicas - 1), tf.float32) * float(replicas)
-
-
-def _sync_batch_norm(norm, x):
-    """A :class:`~tfposegen.models.paint.tsn.TorchBatchNorm` in training mode with statistics
-    over the global batch (cross-replica sums; their gradient is the cross-replica sum of
-    the upstream gradients)."""
-    ctx = tf.distribute.get_replica_context()
-    total = tf.distribute.ReduceOp.SUM
-    n = ctx.all_reduce(total, tf.cast(tf.reduce_prod(tf.shape(x)[:3]), tf.float32))
-    mean = ctx.all_reduce(total, tf.reduce_sum(x, axis=(0, 1, 2))) / n
-    var = ctx.all_reduce(total, tf.reduce_sum(tf.square(x - mean), axis=(0, 1, 2))) / n
-    m = norm.momentum
-    norm.moving_mean.assign((1.0 - m) * norm.moving_mean + m * tf.stop_gradient(mean))
-    norm.moving_variance.assign((1.0 - m) * norm.moving_variance
-                                + m * tf.stop_gradient(var) * n / tf.maximum(n - 1.0, 1.0))
-    return (x - mean) * tf.math.rsqrt(var + norm.epsilon) * norm.gamma + norm.beta
-
-
-def tsn_d_train(D, image):
-    """TSN's D in training mode (``D(image, training=True)``): on one replica exactly that;
-    on several, the same layers with batch-norm statistics over the global batch
-    (:class:`~tfposegen.models.paint.tsn.TSNDiscriminator` ``convs`` / ``norms``).
-    [B, H, W, 3] in [-1, 1] -> scores [B, h, w, 1]."""
-    _, replicas, _ = _replica_info()
-    if replicas == 1:
-        return D(image, training=True)
-    x = image
-    for i, conv in enumerate(D.convs):
-        x = conv(ops.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]))
-        if i == len(D.convs) - 1:
-            return x
-        if i > 0:
-            x = _sync_batch_norm(D.norms[i - 1], x)
-        x = ops.leaky_relu(x, SLOPE)
 
 
 class _PenNetTrainer:
@@ -372,11 +339,11 @@ class TSNTrainer(_PenNetTrainer):
         with tf.GradientTape() as g_tape:
             pred = self.generate(batch)
             with tf.GradientTape() as d_tape:
-                dis = 0.5 * (self.gan(tsn_d_train(D, real), 1.0)
-                             + self.gan(tsn_d_train(D, tf.stop_gradient(pred)), 0.0))
+                dis = 0.5 * (self.gan(D(real, training=True), 1.0)
+                             + self.gan(D(tf.stop_gradient(pred), training=True), 0.0))
             apply_gradients(self.opts["D"], d_tape, dis, self.vars["D"])
-            gen_fake = self.gan(tsn_d_train(D, pred), 1.0)
-            tsn_d_train(D, real)          # gen_real_feat: unused, moves the BN statistics
+            gen_fake = self.gan(D(pred, training=True), 1.0)
+            D(real, training=True)  # gen_real_feat: unused, moves the BN statistics
             weight = o["adversarial_weight"] + (1.0 if self.adv_plus_one else 0.0)
             out = {"dis": dis, "adv": weight * gen_fake, **self.image_terms(pred, real)}
             out["G"] = out["adv"] + out["hole"] + out["vgg"] + out["style"]
@@ -478,4 +445,4 @@ def fit(trainer, data, run_dir, snapshot_every=10000, snapshot=None, epoch_end=N
 
 __all__ = ["AFNTrainer", "AFN_DEFAULTS", "AFN_KEYS", "AFN_LOSS_NAMES", "LGNTrainer",
            "TSNTrainer", "TSN_DEFAULTS", "TSN_KEYS", "TSN_LOSS_NAMES", "build_stage", "fit",
-           "init_weights", "last_sample_lsgan", "make_loss_vgg", "tsn_d_train"]
+           "init_weights", "last_sample_lsgan", "make_loss_vgg"]

@@ -7,7 +7,8 @@
   deepest level up to its finest, the two branches summed level by level, and a decoder of
   transposed convolutions, residual blocks and SPADE blocks conditioned on the parsing.
 - :class:`TSNDiscriminator`: ``NLayerDiscriminator`` with batch norm (torch semantics,
-  :class:`TorchBatchNorm`) and k4 convolutions padded by 2, so the maps grow at the end.
+  :class:`~tfposegen.layers.normalization.TorchBatchNorm`) and k4 convolutions padded by 2,
+  so the maps grow at the end.
 
 Layers exist that the forward pass never uses, as in the original, so that its checkpoints
 load strictly: each SPADE block's ``conv_1``, ``conv_s``, ``norm_1`` and ``norm_s``, the
@@ -19,7 +20,7 @@ generator's 81,189,635 parameters. All zero paddings are written out (explicit p
 import keras
 from keras import ops
 
-from tfposegen.layers.normalization import InstanceNorm
+from tfposegen.layers.normalization import InstanceNorm, TorchBatchNorm
 from tfposegen.layers.partial_conv import PartialConv2D
 
 SLOPE = 0.2         # F.leaky_relu(x, 2e-1) of the SPADE blocks, LeakyReLU(0.2) of D
@@ -362,50 +363,6 @@ class TSNGenerator(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), **self.config}
-
-
-@keras.saving.register_keras_serializable("tfposegen_paint")
-class TorchBatchNorm(keras.layers.Layer):
-    """``nn.BatchNorm2d`` (affine, eps 1e-5, momentum 0.1) on NHWC tensors, torch semantics:
-    training normalises with the batch mean and biased variance over (B, H, W) and updates
-    ``moving_mean`` / ``moving_variance`` by ``0.9 old + 0.1 batch`` with the UNBIASED batch
-    variance (Keras' ``BatchNormalization`` uses the biased one); inference uses the moving
-    statistics. Weights ``gamma``, ``beta`` (torch ``weight``, ``bias``), ``moving_mean``,
-    ``moving_variance`` (``running_mean``, ``running_var``; not trainable). Torch's
-    ``num_batches_tracked`` only matters with ``momentum=None`` and is not kept."""
-
-    def __init__(self, epsilon=1e-5, momentum=0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon, self.momentum = float(epsilon), float(momentum)
-
-    def build(self, input_shape):
-        c = (int(input_shape[-1]),)
-        self.gamma = self.add_weight(name="gamma", shape=c, initializer="ones")
-        self.beta = self.add_weight(name="beta", shape=c, initializer="zeros")
-        self.moving_mean = self.add_weight(name="moving_mean", shape=c, initializer="zeros",
-                                           trainable=False)
-        self.moving_variance = self.add_weight(name="moving_variance", shape=c,
-                                               initializer="ones", trainable=False)
-        self.built = True
-
-    def call(self, x, training=False):
-        if training:
-            mean = ops.mean(x, axis=(0, 1, 2))
-            var = ops.mean(ops.square(x - mean), axis=(0, 1, 2))
-            n = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * ops.shape(x)[2], x.dtype)
-            m = self.momentum
-            self.moving_mean.assign((1.0 - m) * self.moving_mean + m * mean)
-            self.moving_variance.assign((1.0 - m) * self.moving_variance
-                                        + m * var * n / ops.maximum(n - 1.0, 1.0))
-        else:
-            mean, var = self.moving_mean, self.moving_variance
-        return (x - mean) * ops.rsqrt(var + self.epsilon) * self.gamma + self.beta
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon, "momentum": self.momentum}
 
 
 @keras.saving.register_keras_serializable("tfposegen_paint")
