@@ -200,7 +200,7 @@ def test_overfit_lowers_l1():
     for _ in range(ITERATIONS):
         losses = trainer.train_step(batch)
     last = psnr_per_step()
-    # measured: start [4.9, 4.88, 4.86] dB, after 40 iterations [13.56, 13.63, 13.98]
+    # measured: start [4.9, 4.88, 4.86] dB, after 20 iterations [12.21, 12.08, 12.16]
     print(f"\nDPTN_step overfit PSNR per step: start {np.round(first, 2)}, after "
           f"{ITERATIONS} {np.round(last, 2)}")
     assert set(losses) == set(T.G_LOSS_NAMES + T.D_LOSS_NAMES) | {"lr_G", "lr_D"}
@@ -208,7 +208,7 @@ def test_overfit_lowers_l1():
     assert last[-1] > first[-1] + 3
 
 
-ITERATIONS = 40
+ITERATIONS = 20
 
 
 MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, step_train as T
