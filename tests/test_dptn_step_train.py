@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import TWO_LOGICAL_CPUS, assert_same_update
+from loopback import ROOT, assert_only_chief_wrote, assert_same_run, cluster_jobs, run_all
 
 from tfposegen.data.synthetic_persons import make_person
 from tfposegen.models.dptn import presets
@@ -256,3 +257,27 @@ def test_two_replicas_make_the_update_of_one_device(warm_python):
     weights, spectral-norm vectors included. The one-device reference runs eagerly, the
     replicas in graph mode (measured: losses within 1e-6 relative, weights within 3e-8)."""
     assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES, warm=warm_python)
+
+
+def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
+    """DPTN_step's ``train.py --strategy multiworker`` against ``--strategy default``: the
+    global batch of two pairs, one iteration of a two-step generator (both processes trace
+    the same iteration; the face term, which needs 64-pixel images, is off here and checked
+    on two replicas in test_dptn_step_train.py); the single process runs eagerly (the same
+    ops, no tracing)."""
+    step = ROOT / "run_scripts" / "dptn_step" / "train.py"
+    flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_people=1",
+             "--batchSize=2", "--niter=1", "--niter_decay=0", "--ngf=4", "--img_f=8",
+             "--layers_g=1", "--num_blocks=1", "--num_CABs=1", "--num_TTBs=1",
+             "--step_size=2", "--dis_layers=2", "--face_crop=off"]
+    out = run_all(cluster_jobs(step, flags, tmp_path / "cluster" / "run", tmp_path,
+                               single_outdir=tmp_path / "single" / "run",
+                               single_flags=["--run_eagerly"],
+                               out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
+                                                      f"--id={out.name}"]),
+                  warm=warm_python)
+    assert "trained to step 1 of 1" in out["worker1"][1]
+    ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",
+                           noisy=0.001, noisy_atol=2e-4)
+    assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
+    assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)

@@ -10,8 +10,8 @@ Also checked: only the chief writes into ``--outdir`` (worker 1 saves its checkp
 temporary folder and deletes it), a cluster resumed from the chief's checkpoint continues as
 the uninterrupted single process, and workers that restore different steps stop with an
 error. Every group of processes is killed at a timeout (the test fails with their output).
-DPTN's and DPTN_step's ``train.py`` (``--checkpoints_dir`` / ``--name`` or ``--id`` instead of
-``--outdir``) run the same check on a synthetic dataroot.
+DPTN's and DPTN_step's scripts have the same check in test_dptn_train.py and
+test_dptn_step_train.py.
 """
 
 import numpy as np
@@ -26,7 +26,6 @@ from loopback import (
 
 STYLEGAN2 = ROOT / "run_scripts" / "stylegan2" / "train_stylegan2.py"
 ENCODER = ROOT / "run_scripts" / "dgp" / "train_encoder.py"
-DPTN = ROOT / "run_scripts" / "dptn" / "train.py"
 # the workers keep the default --jit_compile (which they must ignore: XLA has no CPU
 # collectives); the single process runs the same (non-XLA) code
 SINGLE = ["--nojit_compile"]
@@ -108,50 +107,3 @@ def test_encoder_two_workers_make_the_update_of_one_process(gan_runs, records, w
     assert (enc / "cluster" / "encoder-stylegan2-000000.pkl").is_file()
     assert (enc / "cluster" / "recon000000.png").is_file()
     assert_only_chief_wrote(enc / "cluster", enc, runs=1)
-
-
-def test_dptn_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
-    """DPTN's ``--strategy multiworker`` against ``--strategy default`` with the global batch
-    of two pairs, one iteration (one epoch: the ``1_net`` folder is written by the chief
-    only). The three processes make the synthetic dataroot and its records at once (it
-    appears once). The single process runs eagerly (the same ops, no tracing)."""
-    flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_size=32,22",
-             "--synthetic_people=1", "--batchSize=2", "--niter=1", "--niter_decay=0",
-             "--preset=tiny", "--dis_layers=3"]
-    out = run_all(cluster_jobs(DPTN, flags, tmp_path / "cluster" / "run", tmp_path,
-                               single_outdir=tmp_path / "single" / "run",
-                               single_flags=["--run_eagerly"],
-                               out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
-                                                      f"--name={out.name}"]),
-                  warm=warm_python)
-    assert "trained to step 1 of 1" in out["worker1"][1]
-    # Adam's first step is +-lr for a gradient that is zero but for round-off: a few weights
-    ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",
-                           noisy=0.001, noisy_atol=2e-4)
-    assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
-    assert (tmp_path / "cluster" / "run" / "1_net").is_dir()
-    assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)
-
-
-def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
-    """DPTN_step's ``train.py --strategy multiworker`` against ``--strategy default``: the
-    global batch of two pairs, one iteration of a two-step generator (both processes trace
-    the same iteration; the face term, which needs 64-pixel images, is off here and checked
-    on two replicas in test_dptn_step_train.py); the single process runs eagerly (the same
-    ops, no tracing)."""
-    step = ROOT / "run_scripts" / "dptn_step" / "train.py"
-    flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_people=1",
-             "--batchSize=2", "--niter=1", "--niter_decay=0", "--ngf=4", "--img_f=8",
-             "--layers_g=1", "--num_blocks=1", "--num_CABs=1", "--num_TTBs=1",
-             "--step_size=2", "--dis_layers=2", "--face_crop=off"]
-    out = run_all(cluster_jobs(step, flags, tmp_path / "cluster" / "run", tmp_path,
-                               single_outdir=tmp_path / "single" / "run",
-                               single_flags=["--run_eagerly"],
-                               out_flags=lambda out: [f"--checkpoints_dir={out.parent}",
-                                                      f"--id={out.name}"]),
-                  warm=warm_python)
-    assert "trained to step 1 of 1" in out["worker1"][1]
-    ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",
-                           noisy=0.001, noisy_atol=2e-4)
-    assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
-    assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)
