@@ -143,3 +143,38 @@ def test_torch_pooling_semantics_and_configs():
     names = [n for _, n, _ in block.torch_pairs("Mixed_6b")]
     assert len(names) == 50 and names[:2] == ["Mixed_6b.branch1x1.conv.weight",
                                               "Mixed_6b.branch1x1.bn.weight"]
+
+
+def test_paint_protocol_resizes_with_aligned_corners_and_drops_the_remainder():
+    """PAINT's eval.py: torch ``upsample(..., align_corners=True)`` (output i samples input
+    i (n - 1) / 298, against a numpy twin) before the same ImageNet map; FID over batches
+    of 4 with the last N mod 4 images of each set dropped."""
+    from tfposegen.metrics.fid import fid_from_features, paint_fid
+
+    rng = np.random.default_rng(0)
+    image = rng.random((1, 5, 4, 3)).astype(np.float32)
+    model = T.TorchvisionInceptionV3.from_config(
+        T.TorchvisionInceptionV3(align_corners=True, normalize_input=False).get_config())
+    got = np.asarray(model.preprocess(image))[0]
+    r, c = np.arange(299) * 4 / 298, np.arange(299) * 3 / 298
+    r0, c0 = np.minimum(r.astype(int), 3), np.minimum(c.astype(int), 2)
+    fr, fc = (r - r0)[:, None, None], (c - c0)[None, :, None]
+    x = image[0].astype(np.float64)
+    top = x[r0][:, c0] * (1 - fc) + x[r0][:, c0 + 1] * fc
+    bottom = x[r0 + 1][:, c0] * (1 - fc) + x[r0 + 1][:, c0 + 1] * fc
+    np.testing.assert_allclose(got, top * (1 - fr) + bottom * fr, atol=1e-6)
+    assert not np.allclose(np.asarray(T.TorchvisionInceptionV3(
+        normalize_input=False).preprocess(image))[0], got, atol=1e-3)   # half-pixel differs
+
+    def extractor(batch):   # per-image colour means and a spread: [B, 4]
+        assert len(batch) == 4
+        b = np.asarray(batch, np.float64)
+        return np.concatenate([b.mean(axis=(1, 2)), b.std(axis=(1, 2, 3))[:, None]], axis=1)
+
+    a = rng.integers(0, 256, (10, 6, 6, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (9, 6, 6, 3), dtype=np.uint8)
+    want = fid_from_features(extractor(a[:4]).tolist() + extractor(a[4:8]).tolist(),
+                             extractor(b[:4]).tolist() + extractor(b[4:8]).tolist())
+    assert paint_fid(a, b, extractor) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(MetricInputError, match="tests: need"):
+        paint_fid(a, b[:3], extractor)

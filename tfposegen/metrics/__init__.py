@@ -5,7 +5,8 @@
 - ``fid``: Frechet distance, Inception pool3 features (Keras InceptionV3 weights: the
   standard FID network here), Inception Score from probabilities;
 - ``torchvision_inception``: torchvision's ImageNet InceptionV3 as the DPTN codes wrap it for
-  their FID (``inception_v3_google-*.pth`` read without torch);
+  their FID (``inception_v3_google-*.pth`` read without torch), and PAINT's eval.py with its
+  corner-aligned resize (``fid.paint_fid``: batches of 4, the remainder dropped);
 - ``lpips``: LPIPS with AlexNet / VGG16 backbones (weights by path);
 - ``pose_transfer``: the PATN (padded 256x256), GFLA (256x176), DPTN and DPTN_step scoring
   protocols of pose-transfer test folders, from the above (FID with either network, each

@@ -157,6 +157,34 @@ def fid(images_a, images_b, extractor, batch_size=50):
                              extract_features(images_b, extractor, batch_size))
 
 
+def paint_fid(references, tests, extractor, batch_size=4):
+    """FID as PAINT's ``eval.py`` computes it (gxl-groups/PAINT, TSN and AFN): features in
+    batches of ``batch_size`` (4) with the last ``N mod 4`` images of each set DROPPED, then
+    :func:`fid_from_features`. PAINT's features are torchvision's ImageNet InceptionV3 with
+    its corner-aligned resize: ``TorchvisionInceptionFeatures(path, align_corners=True)``
+    (:mod:`tfposegen.metrics.torchvision_inception`), fed uint8 images (divided by 255). Not
+    comparable with the standard (TF-Inception) FID.
+
+    Args:
+        references, tests: uint8 [N, H, W, 3] arrays (``*_orig.png`` and the generated
+            images), each with at least ``batch_size`` images.
+        extractor: callable [B, H, W, 3] -> [B, D].
+        batch_size: eval.py's 4.
+
+    Returns:
+        float.
+    """
+    sets = []
+    for name, images in (("references", references), ("tests", tests)):
+        images = np.asarray(images)
+        used = images.shape[0] // batch_size * batch_size if images.ndim == 4 else 0
+        if used < max(2, batch_size):
+            raise MetricInputError(f"{name}: need [N, H, W, 3] with at least {batch_size} "
+                                   f"images, got shape {images.shape}")
+        sets.append(images[:used])
+    return fid(*sets, extractor, batch_size)
+
+
 def inception_inputs(images):
     """Images as pytorch-fid feeds them to Inception (``InceptionV3.forward`` in
     ``src/pytorch_fid/inception.py`` in mseitzer/pytorch-fid).

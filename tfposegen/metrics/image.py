@@ -154,8 +154,8 @@ def paint_image_scores(references, tests):
       then the mean over channels (:func:`ssim_multichannel`; the images must be at least
       51 x 51).
 
-    The FID that eval.py also prints is ``tfposegen.metrics.torchvision_inception``'s
-    business (a torchvision Inception with PAINT's own normalisation: not standard FID).
+    The FID that eval.py also prints is :func:`tfposegen.metrics.fid.paint_fid` (torchvision's
+    Inception with a corner-aligned resize, batches of 4: not the standard FID).
 
     Args:
         references, tests: sequences of uint8 [H, W, 3] (``*_orig.png`` and the generated

@@ -27,6 +27,10 @@ blocks A, C and E is ``F.avg_pool2d(3, stride=1, padding=1)`` with torch's defau
 ``AveragePooling2D('same')`` would divide by the valid count, so the input is zero-padded and
 pooled 'valid'); max pools have no padding.
 
+PAINT's ``eval.py`` (gxl-groups/PAINT, TSN / AFN) feeds the same network through its own copy of
+that wrapper, resizing with ``align_corners=True`` (``align_corners`` here; the rest is the
+same): :func:`tfposegen.metrics.fid.paint_fid` runs its protocol.
+
 Weights: ``load_torchvision_inception`` maps torchvision's state-dict names
 (``<block>.<branch>.conv.weight`` [out, in, kh, kw], ``.bn.weight`` / ``.bias`` /
 ``.running_mean`` / ``.running_var`` [out]) onto the Keras variables, read without torch by
@@ -42,6 +46,7 @@ import numpy as np
 from keras import ops
 
 from tfposegen.metrics.fid import INCEPTION_SIZE, POOL3_DIMS, MetricInputError
+from tfposegen.ops.resize import resize_bilinear_legacy
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -274,14 +279,17 @@ class TorchvisionInceptionV3(keras.Model):
     Args:
         resize_input: bilinear resize to 299 x 299 first (the wrapper's default, True).
         normalize_input: the ImageNet affine map first (default True).
+        align_corners: resize with ``align_corners=True`` (PAINT's eval.py) instead of the
+            DPTN codes' half-pixel centres.
 
     A fresh model holds Keras' random initialisation; ``load_torchvision_inception`` assigns
     torchvision's weights. Any H, W >= 75 runs without the resize.
     """
 
-    def __init__(self, resize_input=True, normalize_input=True, **kwargs):
+    def __init__(self, resize_input=True, normalize_input=True, align_corners=False, **kwargs):
         super().__init__(**kwargs)
         self.resize_input, self.normalize_input = bool(resize_input), bool(normalize_input)
+        self.align_corners = bool(align_corners)
         self.block_names = tuple(name for name, _, _ in LAYOUT)
         for name, cls, args in LAYOUT:
             if cls is not None:
@@ -289,13 +297,16 @@ class TorchvisionInceptionV3(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "resize_input": self.resize_input,
-                "normalize_input": self.normalize_input}
+                "normalize_input": self.normalize_input, "align_corners": self.align_corners}
 
     def preprocess(self, x):
-        """The wrapper's input steps: resize to 299 x 299 (half-pixel bilinear, no
-        antialiasing), then ``x * std / 0.5 + (mean - 0.5) / 0.5`` per channel."""
+        """The wrapper's input steps: resize to 299 x 299 (half-pixel bilinear, or corner-
+        aligned with ``align_corners``; no antialiasing), then ``x * std / 0.5 + (mean -
+        0.5) / 0.5`` per channel."""
         x = ops.convert_to_tensor(x, "float32")
-        if self.resize_input:
+        if self.resize_input and self.align_corners:
+            x = resize_bilinear_legacy(x, (INCEPTION_SIZE, INCEPTION_SIZE), align_corners=True)
+        elif self.resize_input:
             x = ops.image.resize(x, (INCEPTION_SIZE, INCEPTION_SIZE), interpolation="bilinear",
                                  antialias=False)
         if self.normalize_input:
@@ -346,6 +357,7 @@ class TorchvisionInceptionFeatures:
     Args:
         weights_path: torchvision's ``inception_v3_google-*.pth`` (or any state dict with
             its names, e.g. ``Inception3(aux_logits=False).state_dict()``).
+        align_corners: PAINT's resize (``TorchvisionInceptionV3``); default the DPTN codes'.
 
     Call with images [B, H, W, 3]: uint8 in [0, 255] (divided by 255, as the codes' ``/ 255``)
     or float in [0, 1] (the codes' input; note InceptionFeatures takes floats in [-1, 1]).
@@ -356,12 +368,12 @@ class TorchvisionInceptionFeatures:
             (the message names the file).
     """
 
-    def __init__(self, weights_path):
+    def __init__(self, weights_path, align_corners=False):
         from tfposegen.convert import torch_checkpoint
 
         self.weights_path = os.fspath(weights_path)
         state = torch_checkpoint.state_dict(self.weights_path)
-        self.model = TorchvisionInceptionV3()
+        self.model = TorchvisionInceptionV3(align_corners=align_corners)
         load_torchvision_inception(self.model, state, self.weights_path)
         self._features = self.model.features
         if keras.backend.backend() == "tensorflow":  # one trace for every batch size
