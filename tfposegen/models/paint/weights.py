@@ -341,7 +341,7 @@ def load_afn_checkpoints(folder, index=None, G=None, D2=None):
     """
 
     folder = os.fspath(folder)
-    index = _save_index(folder, index)
+    index = save_index(folder, index)
     counts = {}
     for name, prefix, model, loader in (("G", "gen", G, load_afn_generator_state),
                                         ("D2", "dis2", D2, load_afn_discriminator_state)):
@@ -479,7 +479,7 @@ def load_tsn_checkpoints(folder, index=None, G=None, D=None):
             in the message).
     """
     folder = os.fspath(folder)
-    index = _save_index(folder, index)
+    index = save_index(folder, index)
     counts = {}
     for name, model, stem, loader in (("G", G, "gen", load_tsn_generator_state),
                                       ("D", D, "dis", load_tsn_discriminator_state)):
@@ -488,7 +488,7 @@ def load_tsn_checkpoints(folder, index=None, G=None, D=None):
     return counts
 
 
-def _save_index(folder, index):
+def save_index(folder, index=None):
     """The 5-digit save index of PAINT's TSN / AFN trainers (``core/trainer.py``): ``index``
     zero-filled, or the last line of ``<folder>/latest.ckpt`` when ``index`` is None."""
     if index is None:
