@@ -1,12 +1,18 @@
 """DPTN_step training (tfposegen.models.dptn.step_train): the face crop against a twin of the
-code's procedure, the inputs, the objective against closed forms, the schedule, and a tiny
-overfit whose step outputs get finer step by step."""
+code's procedure, the inputs, the objective against closed forms, the schedule, a tiny
+overfit, and train.py on two loopback workers making the update of one process."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TWO_LOGICAL_CPUS, assert_same_update
-from loopback import ROOT, assert_only_chief_wrote, assert_same_run, cluster_jobs, run_all
+from loopback import (
+    ROOT,
+    assert_only_chief_wrote,
+    assert_same_run,
+    cluster_jobs,
+    loss_scalars,
+    run_all,
+)
 
 from tfposegen.data.synthetic_persons import make_person
 from tfposegen.models.dptn import presets
@@ -212,64 +218,16 @@ def test_overfit_lowers_l1():
 ITERATIONS = 20
 
 
-MIRRORED = TWO_LOGICAL_CPUS + """from tfposegen.models.dptn import presets, step_train as T
-from tfposegen.models.dptn.step_networks import StepDiscriminator, StepGenerator
-from tfposegen.models.dptn.train import make_loss_vgg
-rng = np.random.default_rng(0)
-H = W = 64
-batch = {k: rng.uniform(-1, 1, (2, H, W, 3)).astype(np.float32)
-         for k in ("source_image", "target_image", "noise_g", "noise_d")}
-batch.update({k: (rng.uniform(0, 1, (2, H, W, 41)) ** 8).astype(np.float32)
-              for k in ("source_pose", "target_pose")})
-faces = np.array([[20, 24, 20, 36], [-1, -1, -1, -1]], np.float32)  # one without a face
-batch.update(source_face=faces, target_face=faces[::-1].copy())
-out = {}
-for name, st in (("one", tf.distribute.get_strategy()),
-                 ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
-    with st.scope():
-        keras.utils.set_random_seed(0)
-        nets = {"G": StepGenerator(H, W, **dict(presets.DPTN_STEP_G, ngf=4, img_f=8,
-                                                layers=1, num_blocks=1, num_CABs=1,
-                                                num_TTBs=1, steps=2)),
-                "D": StepDiscriminator((H, W), **dict(presets.DPTN_STEP_D, ndf=4, img_f=8,
-                                                      layers=2, steps=2))}
-        vgg, face_vgg = make_loss_vgg(), T.make_face_vgg()
-    t = T.StepTrainer(nets, vgg, face_vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3,
-                      strategy=st)
-    for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
-        opt.epsilon = 1e-3
-    # the reference runs eagerly (the same ops, no minute-long tracing); the replicas run
-    # the graph of replicated_step (TF's collectives need graphs)
-    tf.config.run_functions_eagerly(name == "one")
-    losses = [t.train_step(batch)]
-    tf.config.run_functions_eagerly(False)
-    out[name] = {"replicas": t.replicas, "losses": losses,
-                 "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
-                 "D": [v.numpy().tolist() for v in nets["D"].weights]}
-print(json.dumps(out))
-"""
-
-
-def test_two_replicas_make_the_update_of_one_device(warm_python):
-    """StepTrainer under MirroredStrategy on two logical CPUs against one device, a global
-    batch of two pairs (one with a face, one without; the noise in the batch): the same
-    losses (step NLL and face terms included) and, after the iteration, the same G and D
-    weights, spectral-norm vectors included. The one-device reference runs eagerly, the
-    replicas in graph mode (measured: losses within 1e-6 relative, weights within 3e-8)."""
-    assert_same_update(MIRRORED, T.G_LOSS_NAMES + T.D_LOSS_NAMES, warm=warm_python)
-
-
 def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
     """DPTN_step's ``train.py --strategy multiworker`` against ``--strategy default``: the
-    global batch of two pairs, one iteration of a two-step generator (both processes trace
-    the same iteration; the face term, which needs 64-pixel images, is off here and checked
-    on two replicas in test_dptn_step_train.py); the single process runs eagerly (the same
-    ops, no tracing)."""
+    global batch of two pairs at 64 x 64, one iteration of a two-step generator with every
+    term of the objective (face crops as the code, step NLL, spectral norm in G and D); the
+    workers trace the iteration, the single process runs it eagerly (the same ops)."""
     step = ROOT / "run_scripts" / "dptn_step" / "train.py"
     flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_people=1",
              "--batchSize=2", "--niter=1", "--niter_decay=0", "--ngf=4", "--img_f=8",
              "--layers_g=1", "--num_blocks=1", "--num_CABs=1", "--num_TTBs=1",
-             "--step_size=2", "--dis_layers=2", "--face_crop=off"]
+             "--step_size=2", "--dis_layers=2", "--synthetic_size=64,44"]
     out = run_all(cluster_jobs(step, flags, tmp_path / "cluster" / "run", tmp_path,
                                single_outdir=tmp_path / "single" / "run",
                                single_flags=["--run_eagerly"],
@@ -280,4 +238,6 @@ def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_pyt
     ckpt = assert_same_run(tmp_path / "cluster" / "run", tmp_path / "single" / "run",
                            noisy=0.001, noisy_atol=2e-4)
     assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
+    losses = loss_scalars(tmp_path / "single" / "run")
+    assert losses["loss/Face_target", 1] > 0 and losses["loss/Real_step", 1] > 0
     assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)
