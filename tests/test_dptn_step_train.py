@@ -175,7 +175,7 @@ def test_generator_and_discriminator_objectives_closed_form(tiny):
 
 def test_overfit_lowers_l1():
     """One synthetic pair at 32 x 32 (the face term needs >= 64 px: off here; it is checked
-    above), 3 steps, G of two levels: every loss finite and the last step's PSNR to the
+    above), 2 steps, G of two levels: every loss finite and the last step's PSNR to the
     target up by more than 3 dB. (That the steps get finer, PSNR rising step by step, is
     checked on trained weights: test_dptn_step_demo.py; on this one pair the ordering needs
     150 iterations and holds by only 0.5 dB.)"""
@@ -188,8 +188,8 @@ def test_overfit_lowers_l1():
                           "target_image": tf.constant((tgt.astype(f) / 127.5 - 1)[None]),
                           "source_keypoints": tf.constant(np.asarray(kp_s, f)[None]),
                           "target_keypoints": tf.constant(np.asarray(kp_t, f)[None])}, 0)
-    G = StepGenerator(size, size, **dict(TINY_G, layers=2))
-    D = StepDiscriminator((size, size), **dict(TINY_D, layers=2))
+    G = StepGenerator(size, size, **dict(TINY_G, layers=2, steps=2))
+    D = StepDiscriminator((size, size), **dict(TINY_D, layers=2, steps=2))
     trainer = T.StepTrainer({"G": G, "D": D}, make_loss_vgg(), None, batch_size=1,
                             iterations_per_epoch=1000, lr=4e-3,
                             weights={"lambda_style": 0.0}, face="off")
@@ -207,7 +207,7 @@ def test_overfit_lowers_l1():
     for _ in range(ITERATIONS):
         losses = trainer.train_step(batch)
     last = psnr_per_step()
-    # measured: start [4.9, 4.88, 4.86] dB, after 20 iterations [12.21, 12.08, 12.16]
+    # measured: start [4.96, 4.79] dB, after 20 iterations [11.66, 11.57]
     print(f"\nDPTN_step overfit PSNR per step: start {np.round(first, 2)}, after "
           f"{ITERATIONS} {np.round(last, 2)}")
     assert set(losses) == set(T.G_LOSS_NAMES + T.D_LOSS_NAMES) | {"lr_G", "lr_D"}
