@@ -132,7 +132,7 @@ DURATIONS = {
     "test_dptn_train.py::test_export_round_trips_in_a_fresh_process": 20,
     "test_dptn_train.py::test_dptn_two_workers_make_the_update_of_one_process": 45,
     "test_dptn_step_train.py::test_overfit_lowers_l1": 40,
-    "test_dptn_step_train.py::test_dptn_step_two_workers_make_the_update_of_one_process": 55,
+    "test_dptn_step_train.py::test_dptn_step_two_workers_make_the_update_of_one_process": 60,
     "test_dptn_step_train.py::test_generator_and_discriminator_objectives_closed_form": 20,
     "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 35,
     "test_train_stylegan2.py::test_resumed_training_is_identical": 40,

@@ -220,14 +220,15 @@ ITERATIONS = 20
 
 def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_python):
     """DPTN_step's ``train.py --strategy multiworker`` against ``--strategy default``: the
-    global batch of two pairs at 64 x 64, one iteration of a two-step generator with every
-    term of the objective (face crops as the code, step NLL, spectral norm in G and D); the
-    workers trace the iteration, the single process runs it eagerly (the same ops)."""
+    global batch of two pairs, one iteration of a two-step generator (step NLL, spectral
+    norm in G and D; the face term is off: it needs 64-pixel images and eye keypoints, which
+    the synthetic persons lack, and is a per-pair mean as the other terms); the workers
+    trace the iteration, the single process runs it eagerly (the same ops)."""
     step = ROOT / "run_scripts" / "dptn_step" / "train.py"
     flags = [f"--dataroot={tmp_path / 'data'}", "--synthetic", "--synthetic_people=1",
              "--batchSize=2", "--niter=1", "--niter_decay=0", "--ngf=4", "--img_f=8",
              "--layers_g=1", "--num_blocks=1", "--num_CABs=1", "--num_TTBs=1",
-             "--step_size=2", "--dis_layers=2", "--synthetic_size=64,44"]
+             "--step_size=2", "--dis_layers=2", "--face_crop=off"]
     out = run_all(cluster_jobs(step, flags, tmp_path / "cluster" / "run", tmp_path,
                                single_outdir=tmp_path / "single" / "run",
                                single_flags=["--run_eagerly"],
@@ -239,5 +240,5 @@ def test_dptn_step_two_workers_make_the_update_of_one_process(tmp_path, warm_pyt
                            noisy=0.001, noisy_atol=2e-4)
     assert int(ckpt["step/.ATTRIBUTES/VARIABLE_VALUE"]) == 1
     losses = loss_scalars(tmp_path / "single" / "run")
-    assert losses["loss/Face_target", 1] > 0 and losses["loss/Real_step", 1] > 0
+    assert losses["loss/Real_step", 1] > 0 and losses["loss/Step_loss", 1] > 0
     assert_only_chief_wrote(tmp_path / "cluster" / "run", tmp_path, runs=1)
