@@ -1,5 +1,8 @@
 """Procedural upper-body clothing-model samples in DGP's data layout.
 
+(One module over 600 lines on purpose: drawing, garments, warps and the layout writer share
+one seeded random stream per sample, whose draw order fixes every byte of the files.)
+
 Every sample is drawn from a seed with numpy, PIL (``ImageDraw``) and scipy only: a person
 cropped between jaw and thigh (neck at the top centre, shoulders, torso, two arms in varied
 poses, hips at the bottom) on a white or light plain background, wearing an own garment A,
