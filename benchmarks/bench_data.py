@@ -1,21 +1,31 @@
-"""DPIG data speed: converters (records/s) and the tf.data reader (pairs/s) against the
-JPEG-decoding ceiling, on synthetic people.
+"""DPIG data speed: converters (records/s), the tf.data reader (pairs/s) against the
+JPEG-decoding ceiling, and the share of a training step spent waiting for input.
 
     python benchmarks/bench_data.py [--identities 4] [--poses 4] [--workers 1,2] [--passes 3]
-                                    [--json PATH]
+                                    [--pairs 1024] [--wait_steps 3] [--json PATH]
 
 Writes a DeepFashion-like (256x256) and a Market-like (128x64) raw layout with
-``tfposegen.data.synthetic_persons`` into a temporary folder, converts the train split
-(flipped + plain folders) with ``tfposegen.models.dpig.convert`` once per worker count, then
-times ``tfposegen.models.dpig.pipeline.dpig_dataset`` (one pass, batch 8, no shuffling, best
-of ``--passes`` after a warm-up pass; with the pose heat-maps built in the pipeline and
-without them) and, as the ceiling in the same process, a ``tf.data``
-pass that only decodes the two JPEGs of every pair (``tf.io.decode_jpeg`` on the files'
-bytes held in memory). Prints markdown tables; the ratio is reader / ceiling. Record sizes
-are printed too: DF records carry ``roi10_mask`` (2 x 655,360 int64), which dominates
-conversion and reading time. The load average is printed at the start and the end since
-other work on the machine slows everything. ``--json PATH`` also writes the figures as JSON
-(``benchmarks/report.py`` collects them).
+``tfposegen.data.synthetic_persons`` into a temporary folder and converts the train split
+(flipped + plain folders) with ``tfposegen.models.dpig.convert`` once per worker count. Then,
+in one process, best of ``--passes`` after a warm-up pass, ``--pairs`` pairs each:
+
+1. ``tfposegen.models.dpig.pipeline.dpig_dataset`` as training reads it (shuffled,
+   repeating, batch 8; the pose heat-maps left to the training step, as
+   ``run_scripts/dpig/main.py`` does), with the heat-maps built in the reader, and with the
+   decoded records cached in memory;
+2. the heat-maps alone (``pose_heatmap`` in a ``tf.function``, batches of 8): the work the
+   step takes over;
+3. the ceiling: a ``tf.data`` pass that only decodes the two JPEGs of every pair
+   (``tf.io.decode_jpeg`` on the files' bytes held in memory). The ratio is ceiling time /
+   reader time.
+4. the input wait of DPIG models 101 (DF, batch 6) and 1 (Market, batch 16) at the
+   original's widths: seconds per training step reading from the reader, against the same
+   steps on batches held in memory; the wait fraction is 1 - held / fed.
+
+Record sizes are printed too: DF records carry ``roi10_mask`` (2 x 655,360 int64), which
+dominates conversion and reading time. The load average is printed at the start and the end
+since other work on the machine slows everything. ``--json PATH`` also writes the figures as
+JSON (``benchmarks/report.py`` collects them).
 """
 
 import argparse
@@ -32,9 +42,11 @@ import tensorflow as tf
 from tfposegen.data import synthetic_persons as S
 from tfposegen.models.dpig import convert as C
 from tfposegen.models.dpig.pipeline import dpig_dataset
+from tfposegen.pose.maps import pose_heatmap
 
 LAYOUTS = {"DF": (S.write_df_layout, C.plan_df, (256, 256)),
            "Market": (S.write_market_layout, C.plan_market, (128, 64))}
+WAIT_MODELS = {"DF": (101, 6), "Market": (1, 16)}  # run_DF_train.sh / run_market_train.sh
 
 
 
@@ -61,12 +73,26 @@ def _count(ds):
         tf.nest.flatten(b)[0], out_type=tf.int64)[0]).numpy()
 
 
-def bench_reader(name, records_dir, passes, heatmaps):
-    """(pairs, best seconds) of one pass of the DPIG reader."""
-    ds = dpig_dataset(str(records_dir), name, batch_size=8, shuffle=False, repeat=False,
-                      drop_remainder=False, heatmaps=heatmaps)
+def bench_reader(name, records_dir, batches, passes, **options):
+    """(pairs, best seconds) of ``batches`` batches of 8 from the DPIG reader, shuffled and
+    repeating as training reads it; one warm-up pass first."""
+    ds = dpig_dataset(str(records_dir), name, batch_size=8, seed=0, **options).take(batches)
     pairs = _count(ds)
     return pairs, min(_timeit(lambda: _count(ds)) for _ in range(passes))
+
+
+def bench_heatmaps(name, pairs, passes):
+    """Best seconds building the heat-maps of ``pairs`` pairs (both images) in batches of 8
+    with ``pose_heatmap`` in a ``tf.function``: the work a training step does on its
+    device when the reader leaves them out."""
+    h, w = LAYOUTS[name][2]
+    rcv = tf.random.uniform([8, 18, 3], 0, min(h, w)) * tf.constant([1.0, 1.0, 0.0]) + \
+        tf.constant([0.0, 0.0, 1.0])
+    build = tf.function(lambda r: tf.reduce_sum(pose_heatmap(r, h, w)))
+    build(rcv)
+    calls = 2 * -(-pairs // 8)
+    return min(_timeit(lambda: [build(rcv).numpy() for _ in range(calls)])
+               for _ in range(passes))
 
 
 def bench_decode(root, folders, pairs, passes):
@@ -81,71 +107,143 @@ def bench_decode(root, folders, pairs, passes):
     return pairs, min(_timeit(lambda: _count(ds)) for _ in range(passes))
 
 
+def bench_wait(name, records_dir, model, batch_size, steps):
+    """(s/step reading from the reader, s/step on batches held in memory) of DPIG model
+    ``model`` (the original's widths and batch size) after a warm-up step; their
+    difference is the time a step waits for input."""
+    import keras
+
+    from tfposegen.models.dpig import models as M
+    from tfposegen.models.dpig import train as TR
+
+    spec = M.get_spec(model)
+    h, w = LAYOUTS[name][2]
+    keras.utils.set_random_seed(0)
+    trainer = TR.DPIGTrainer(spec, M.build_networks(spec, h, w), batch_size, 1e-5, 1e-5, 1000)
+    ds = trainer.model_inputs(dpig_dataset(str(records_dir), name, batch_size, seed=0,
+                                           heatmaps=False))  # as run_scripts/dpig/main.py
+    data = iter(ds)
+    held = [next(data) for _ in range(4)]
+    trainer.train_step(data)
+    trainer.train_step(data)  # the step > 0 functions traced too
+
+    def run(it):
+        t = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step(it)
+        return (time.perf_counter() - t) / steps
+
+    def cycle():
+        while True:
+            yield from held
+
+    fed = run(data)
+    return fed, run(cycle())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--identities", type=int, default=4)
     parser.add_argument("--poses", type=int, default=4)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--json", default=None, help="also write the figures here as JSON")
+    parser.add_argument("--pairs", type=int, default=1024, help="pairs read per timed pass")
+    parser.add_argument("--wait_steps", type=int, default=3,
+                        help="timed training steps per input-wait figure (0: skip them)")
+    parser.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
+    batches = args.pairs // 8
     print("# DPIG data speed (synthetic people, train split: flipped + plain folders)\n")
     load_start = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores; TensorFlow {tf.__version__}; load average at start "
           f"{load_start:.2f}\n")
-    rows = []
+    rows, waits = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name, (write, _, size) in LAYOUTS.items():
             root = pathlib.Path(tmp) / name
             layout = write(str(root), identities=args.identities, poses=args.poses)
             conv = bench_convert(name, root, workers)
             records_dir = root / f"out_w{workers[0]}"
+            records = sum(r for r, _ in conv.values()) // len(conv)
             mb = sum(p.stat().st_size for p in records_dir.glob("*.tfrecord")) / 1e6
-            pairs, t_read = bench_reader(name, records_dir, args.passes, True)
-            _, t_rcv = bench_reader(name, records_dir, args.passes, False)
+            pairs, t_read = bench_reader(name, records_dir, batches, args.passes,
+                                         heatmaps=False)
+            _, t_heat = bench_reader(name, records_dir, batches, args.passes, heatmaps=True)
+            _, t_cache = bench_reader(name, records_dir, batches, args.passes,
+                                      heatmaps=False, cache="memory")
+            t_maps = bench_heatmaps(name, pairs, args.passes)
             train = [f for f in layout if "train" in f]
             _, t_dec = bench_decode(root, train, pairs, args.passes)
-            rows.append((name, size, conv, pairs, mb, t_read, t_rcv, t_dec))
+            rows.append(dict(data=name, size=size, conv=conv, records=records, pairs=int(pairs),
+                             mb=mb / records, read=t_read, heat=t_heat, cache=t_cache,
+                             maps=t_maps, decode=t_dec))
+            if args.wait_steps:
+                model, batch = WAIT_MODELS[name]
+                fed, held = bench_wait(name, records_dir, model, batch, args.wait_steps)
+                waits.append(dict(data=name, size=size, model=model, batch=batch, fed=fed,
+                                  held=held))
     print("| data | size | records | MB / record | " +
           " | ".join(f"convert, {n} worker(s), rec/s" for n in workers) +
-          " | reader pairs/s (with heat-maps / without) | decode-only ceiling pairs/s | "
-          "reader / ceiling (with / without) |")
-    print("|---|---|---|---|" + "---|" * len(workers) + "---|---|---|")
-    for name, (h, w), conv, pairs, mb, t_read, t_rcv, t_dec in rows:
-        rates = " | ".join(f"{r / s:.1f}" for r, s in conv.values())
-        print(f"| {name} | {h}x{w} | {pairs} | {mb / pairs:.2f} | {rates} | "
-              f"{pairs / t_read:.0f} / {pairs / t_rcv:.0f} | {pairs / t_dec:.0f} | "
-              f"{t_dec / t_read:.2f} / {t_dec / t_rcv:.2f} |")
+          " | reader pairs/s (heat-maps left to the step) | with heat-maps in the reader | "
+          "cached in memory | heat-maps in the step, pairs/s | decode-only ceiling pairs/s | "
+          "reader / ceiling |")
+    print("|---|---|---|---|" + "---|" * len(workers) + "---|---|---|---|---|---|")
+    for r in rows:
+        rates = " | ".join(f"{n / t:.1f}" for n, t in r["conv"].values())
+        h, w = r["size"]
+        print(f"| {r['data']} | {h}x{w} | {r['records']} | {r['mb']:.2f} | {rates} | "
+              f"{r['pairs'] / r['read']:.0f} | {r['pairs'] / r['heat']:.0f} | "
+              f"{r['pairs'] / r['cache']:.0f} | {r['pairs'] / r['maps']:.0f} | "
+              f"{r['pairs'] / r['decode']:.0f} | {r['decode'] / r['read']:.2f} |")
+    if waits:
+        print("\n## Input wait of a training step (the original's widths and batch size; "
+              "reader as run_scripts/dpig/main.py builds it)\n")
+        print("| model | data | batch | s/step reading the records | s/step on batches in "
+              "memory | input-wait fraction |")
+        print("|---|---|---|---|---|---|")
+        for r in waits:
+            print(f"| {r['model']} | {r['data']} {r['size'][0]}x{r['size'][1]} | {r['batch']} "
+                  f"| {r['fed']:.3f} | {r['held']:.3f} | {wait_fraction(r):.1%} |")
     print(f"\nload average at end {os.getloadavg()[0]:.2f}")
     if args.json:
-        write_json(args.json, args, rows, workers, (load_start, os.getloadavg()[0]))
+        write_json(args.json, args, rows, waits, workers, (load_start, os.getloadavg()[0]))
 
 
-def write_json(path, args, rows, workers, load):
+def wait_fraction(r):
+    """Share of a fed step spent waiting for input (0 when within noise below it)."""
+    return max(0.0, 1.0 - r["held"] / r["fed"])
+
+
+def write_json(path, args, rows, waits, workers, load):
     """The key figures (see ``benchmarks/report.py``) and the raw timings as JSON."""
-    figures, raw = [], []
+    figures = []
     ceiling = "JPEG decode-only tf.data pass (same run)"
-    for name, (h, w), conv, pairs, mb, t_read, t_rcv, t_dec in rows:
-        setting = f"{name} {h}x{w}, {pairs} pairs, batch 8"
+    for r in rows:
+        setting = f"{r['data']} {r['size'][0]}x{r['size'][1]}, {r['pairs']} pairs, batch 8"
         figures += [
-            dict(what="DPIG reader, pose heat-maps in the pipeline", setting=setting,
-                 value=pairs / t_read, unit="pairs/s", ratio=t_dec / t_read, baseline=ceiling),
-            dict(what="DPIG reader, no heat-maps", setting=setting, value=pairs / t_rcv,
-                 unit="pairs/s", ratio=t_dec / t_rcv, baseline=ceiling)]
-        one = conv[workers[0]][0] / conv[workers[0]][1]
-        for n, (records, secs) in conv.items():
+            dict(what="DPIG reader, heat-maps left to the step", setting=setting,
+                 value=r["pairs"] / r["read"], unit="pairs/s",
+                 ratio=r["decode"] / r["read"], baseline=ceiling),
+            dict(what="DPIG reader, heat-maps in the reader", setting=setting,
+                 value=r["pairs"] / r["heat"], unit="pairs/s",
+                 ratio=r["decode"] / r["heat"], baseline=ceiling)]
+        one = r["conv"][workers[0]][0] / r["conv"][workers[0]][1]
+        for n, (records, secs) in r["conv"].items():
             figures.append(dict(
-                what="record converter", setting=f"{name}, {n} worker(s), {mb / pairs:.2f} "
-                "MB/record", value=records / secs, unit="records/s",
+                what="record converter", setting=f"{r['data']}, {n} worker(s), "
+                f"{r['mb']:.2f} MB/record", value=records / secs, unit="records/s",
                 ratio=None if n == workers[0] else records / secs / one,
                 baseline=None if n == workers[0] else f"{workers[0]} worker(s)"))
-        raw.append(dict(data=name, size=[h, w], pairs=int(pairs), mb=mb, read_s=t_read,
-                        read_no_heatmaps_s=t_rcv, decode_s=t_dec,
-                        convert={str(n): {"records": r, "s": t} for n, (r, t) in conv.items()}))
+    for r in waits:
+        figures.append(dict(what=f"DPIG model {r['model']} training step, input wait",
+                            setting=f"{r['data']}, batch {r['batch']}", value=r["fed"],
+                            unit="s/step", ratio=wait_fraction(r),
+                            baseline="the step on batches held in memory (same run)"))
+    raw = [dict(r, conv={str(n): v for n, v in r["conv"].items()}) for r in rows]
     with open(path, "w") as f:
         json.dump(dict(benchmark="bench_data", settings=vars(args), load=load,
-                       figures=figures, raw=raw), f, indent=1)
+                       figures=figures, raw=raw, waits=waits), f, indent=1)
 
 
 if __name__ == "__main__":

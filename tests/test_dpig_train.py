@@ -70,6 +70,19 @@ def test_models_train_finite_and_moving(records, number):
             assert max(float(np.abs(v.numpy()).max()) for v in d_vars) <= 0.01 + 1e-7
 
 
+def test_heatmaps_built_in_the_step_equal_the_pipelines(records):
+    """main.py trains on batches without ``pose``: the step builds it from ``pose_rcv``."""
+    out = []
+    for heatmaps in (True, False):
+        trainer, _ = _trainer(101, records[0])
+        ds = dpig_dataset(records[0], "DF", 2, shuffle=False, height=H, width=W,
+                          heatmaps=heatmaps)
+        batch = next(iter(trainer.model_inputs(ds)))
+        assert ("pose" in batch) == heatmaps
+        out.append(trainer.train_step(iter([batch, batch])))
+    assert out[0] == out[1]
+
+
 def test_tf1_rmsprop_first_step():
     v = tf.Variable([1.0, -2.0])
     opt = TR.TF1RMSProp(0.1)

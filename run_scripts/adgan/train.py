@@ -58,6 +58,10 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair sampli
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every worker "
                   "running this command); --batchSize is global.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.DEFINE_integer("num_shards", 8, "TFRecord shards of the conversion.", lower_bound=1)
 flags.DEFINE_string("demo_out", None, "At the end, also write netG as a demo generator file "
                     "(tfposegen.models.adgan.weights.save_demo_generator; needs --synthetic).")
@@ -121,6 +125,9 @@ def main(argv):
     from tfposegen.utils.files import atomic_path, write_png
 
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    from tfposegen.train.precision import set_precision
+
+    set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
 
     if FLAGS.demo_out and not FLAGS.synthetic:

@@ -50,6 +50,10 @@ flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints of the 
                      "state in <output_dir>/.dgp_state.", lower_bound=1)
 flags.DEFINE_boolean("restart", False, "Discard an unfinished run in --output_dir instead "
                      "of continuing it.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 W+, noise, Adam and losses; no loss scaling "
+                  "needed). Fast only where the hardware has bfloat16 math (recent GPUs).")
 flags.DEFINE_integer("stop_after", None, "Stop (with a checkpoint) after this many steps; "
                      "run again to continue. For time-sliced runs.", lower_bound=0)
 
@@ -103,6 +107,8 @@ def _fingerprint(pair_files):
     keys = ("cloth_sleeve", "projection_steps", "semantic_steps", "pattern_steps",
             "save_video", "jit_compile", "adv_weight")
     fp = {k: getattr(FLAGS, k) for k in keys}
+    if FLAGS.precision != "float32":  # float32 fingerprints stay as before (resumable)
+        fp["precision"] = FLAGS.precision
     for name, path in pair_files.items():
         fp[name] = _file_id(path)
     for flag in ("network_pkl", "percepture_model", "attr_model"):
@@ -117,7 +123,9 @@ def run(pair):
     from tfposegen.models.dgp.inputs import prepare_pair
     from tfposegen.models.dgp.project import DGPProjector
     from tfposegen.models.dgp.run import run_dgp
+    from tfposegen.train.precision import set_precision
 
+    set_precision(FLAGS.precision)  # before any network is built
     nets = load_networks(FLAGS.network_pkl)
     if nets.E is None or nets.D is None or nets.Gs is None:
         raise UserError(f"{FLAGS.network_pkl}: DGP needs an encoder, a discriminator and a "
@@ -127,7 +135,8 @@ def run(pair):
     inputs = prepare_pair(pair, FLAGS.cloth_sleeve, resolution)
     vgg, attr = _feature_models(resolution)
     projector = DGPProjector(nets.Gs.synthesis, nets.D, nets.E, inputs, vgg=vgg, attr=attr,
-                             jit_compile=FLAGS.jit_compile, adv_weight=FLAGS.adv_weight)
+                             jit_compile=FLAGS.jit_compile, adv_weight=FLAGS.adv_weight,
+                             precision=FLAGS.precision)
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     files = {"model_parse": os.path.join(FLAGS.model_dir, "model_parse.png"),
              "cloth_parse": os.path.join(FLAGS.cloth_dir, "cloth_parse.png"),

@@ -46,6 +46,10 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                   "multiworker (the workers listed in TF_CONFIG, each running this command). "
                   "--batch_size is global.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.mark_flags_as_required(["data", "network", "outdir"])
 
 
@@ -62,6 +66,9 @@ def train():
     from tfposegen.utils.files import to_uint8, write_png
 
     strategy = make_strategy(FLAGS.strategy)  # first: multi-worker setup precedes other TF work
+    from tfposegen.train.precision import set_precision
+
+    set_precision(FLAGS.precision)  # before the networks are built
     with strategy.scope():
         nets = load_networks(FLAGS.network)
         if nets.Gs is None or nets.D is None:

@@ -88,6 +88,10 @@ def build_parser():
     a("--fc_hidden", type=int, default=None, help="FC width of pose AE / mapping / critics "
       "(default: the original's 512 / 256)")
     a("--critic_dim", type=int, default=64, help="DCGAN critic base width")
+    a("--precision", default="float32", choices=["float32", "mixed_bfloat16"],
+      help="numeric precision: float32 (default, faithful) or mixed_bfloat16 (bfloat16 "
+      "compute, float32 variables, optimisers and losses; no loss scaling needed); fast only "
+      "where the hardware has bfloat16 math")
     return p
 
 
@@ -131,7 +135,10 @@ def run(config, parser):
     from tfposegen.models.dpig import test as T
     from tfposegen.models.dpig import train as TR
     from tfposegen.models.dpig.pipeline import PipelineError, dpig_dataset, record_files
+    from tfposegen.train.precision import set_precision
     from tfposegen.utils.files import atomic_path
+
+    set_precision(config.precision)  # before the networks are built
 
     try:
         spec = M.get_spec(config.model)
@@ -155,7 +162,7 @@ def run(config, parser):
     quirks = config.original_quirks
     ds = dpig_dataset(config.data_path, variant, config.batch_size,
                       shuffle=train or quirks, seed=config.seed, repeat=train or quirks,
-                      height=config.img_H, width=config.img_W)
+                      height=config.img_H, width=config.img_W, heatmaps=not train)
     if train:
         if is_chief(strategy):  # the other workers of a cluster write nothing there
             with atomic_path(os.path.join(config.model_dir, "params.json")) as tmp, \

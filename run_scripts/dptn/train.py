@@ -52,6 +52,10 @@ flags.DEFINE_integer("seed", 0, "Seed of the initial weights and the pair order.
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every "
                   "worker running this command); --batchSize is the global batch.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly: no tracing (for "
                      "tiny smoke runs and debugging; slower per step).")
 
@@ -87,6 +91,9 @@ def main(argv):
     if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
         raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    from tfposegen.train.precision import set_precision
+
+    set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
     if FLAGS.run_eagerly:
         import tensorflow as tf

@@ -85,6 +85,10 @@ flags.DEFINE_string("vgg19", None, "torchvision vgg19-dcbb9e9d.pth (default: bes
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every "
                   "worker running this command).")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 options.define_ignored({"display_freq": 3000, "print_freq": 500, "no_html": False,
                         "tf_log": False, "ndf": 64, "use_spect_d": False,
                         "lambda_feat": 10.0, "lambda_vgg": 10.0})
@@ -222,6 +226,9 @@ def main(argv):
     if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
         raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    from tfposegen.train.precision import set_precision
+
+    set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
     if FLAGS.run_eagerly:
         tf.config.run_functions_eagerly(True)

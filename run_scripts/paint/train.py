@@ -67,6 +67,10 @@ flags.DEFINE_string("vgg19", None, "TSN / AFN: torchvision's vgg19-dcbb9e9d.pth 
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy (multiworker: the cluster of TF_CONFIG, every "
                   "worker running this command); the batch size is the global batch.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly (tiny smoke runs, "
                      "debugging).")
 
@@ -157,6 +161,9 @@ def main(argv):
     config = options.stage_config() if FLAGS.stage != "lgn" else None
     root = options.dataroot(config)
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
+    from tfposegen.train.precision import set_precision
+
+    set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
     if FLAGS.run_eagerly:
         import tensorflow as tf

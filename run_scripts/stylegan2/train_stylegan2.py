@@ -51,6 +51,10 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                   "multiworker (the workers listed in TF_CONFIG, each running this command). "
                   "--batch_size is global.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
+                  "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
+                  "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.mark_flags_as_required(["data", "outdir"])
 
 
@@ -92,9 +96,11 @@ def train():
     from tfposegen.models.dgp.dnnlib import save_dnnlib_pickle
     from tfposegen.models.stylegan2.train import StyleGAN2Trainer
     from tfposegen.train.common import is_chief, make_strategy, run_training
+    from tfposegen.train.precision import set_precision
     from tfposegen.utils.files import write_png
 
     strategy = make_strategy(FLAGS.strategy)  # first: multi-worker setup precedes other TF work
+    set_precision(FLAGS.precision)  # before the networks are built
     if is_chief(strategy):  # the other workers of a cluster write nothing there
         os.makedirs(FLAGS.outdir, exist_ok=True)
     with strategy.scope():

@@ -19,7 +19,8 @@ class BodyROICrop(keras.layers.Layer):
         boxes: [B, P, 4] (y1, x1, y2, x2) in pixels, any numeric dtype (the records' int64).
 
     Returns:
-        float [P*B, roi_size, roi_size, C].
+        float [P*B, roi_size, roi_size, C]: float32, or bfloat16 for bfloat16 features (the
+        TF kernel has no bfloat16 version: those crops run in float32 and are cast back).
     """
 
     def __init__(self, roi_size, **kwargs):
@@ -32,6 +33,10 @@ class BodyROICrop(keras.layers.Layer):
         parts = boxes.shape[1]
         boxes = ops.reshape(ops.transpose(boxes, [1, 0, 2]), [-1, 4])
         index = ops.tile(ops.arange(ops.shape(features)[0], dtype="int32"), [parts])
+        if features.dtype == tf.bfloat16:  # mixed precision: no bfloat16 kernel
+            crops = tf.image.crop_and_resize(ops.cast(features, "float32"), boxes, index,
+                                             [self.roi_size, self.roi_size])
+            return ops.cast(crops, features.dtype)
         return tf.image.crop_and_resize(features, boxes, index, [self.roi_size, self.roi_size])
 
     def get_config(self):

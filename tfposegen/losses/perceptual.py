@@ -144,7 +144,8 @@ class VGG19Features(keras.Model):
             x = layer(x)
             if name in self.taps:
                 out[name] = x
-        return {t: out[t] for t in self.taps}
+        # float32 out under mixed precision (a no-op otherwise)
+        return {t: ops.cast(out[t], "float32") for t in self.taps}
 
     def get_config(self):
         config = super().get_config()

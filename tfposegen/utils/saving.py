@@ -103,7 +103,10 @@ def load_networks(path, classes, extra_files=()):
         if name not in classes:
             raise NetworksFileError(f"{cfg_path}: network {key!r} has class {name!r}; "
                                     f"expected one of {sorted(classes)}")
-        model = classes[name].from_config(entry["config"])
+        # The dtype policy is a run-time choice (tfposegen.train.precision), not part of
+        # the saved network: build under the global policy.
+        net_config = {k: v for k, v in entry["config"].items() if k != "dtype"}
+        model = classes[name].from_config(net_config)
         weights = os.path.join(path, f"{key}.weights.h5")
         try:
             model.load_weights(weights)

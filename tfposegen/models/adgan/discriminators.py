@@ -126,6 +126,7 @@ class ResnetDiscriminator(keras.Model):
             x = ops.relu(norm(conv(pad2d(x, 1, "constant"))))
         for block in self.blocks:
             x = block(x, training=training)
+        x = ops.cast(x, "float32")  # float32 out under mixed precision (a no-op otherwise)
         return ops.sigmoid(x) if self.use_sigmoid else x
 
     def get_config(self):

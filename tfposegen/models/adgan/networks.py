@@ -375,7 +375,7 @@ class ADGen(keras.Model):
 
     def decode(self, content, adain_params):
         """(pose code, AdaIN parameters) -> image [B, H, W, 3] in [-1, 1]."""
-        return self.dec(content, adain_params)
+        return ops.cast(self.dec(content, adain_params), "float32")  # also under bfloat16
 
     def call(self, pose, image, parsing):
         for name, x, channels in (("pose", pose, self.pose_channels), ("image", image, 3),

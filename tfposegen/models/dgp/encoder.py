@@ -118,8 +118,8 @@ class Encoder(keras.Model):
         if len(shape) != 4 or shape[1:] != (self.resolution, self.resolution, 3):
             raise ValueError(f"images: expected shape [N, {self.resolution}, "
                              f"{self.resolution}, 3], got {list(shape)}")
-        x = self._act_bn(self.from_img_conv(ops.cast(images, "float32")), self.from_img_bn,
-                         training)
+        x = ops.cast(images, self.compute_dtype)
+        x = self._act_bn(self.from_img_conv(x), self.from_img_bn, training)
         for stage in self.stages:
             x = ops.average_pool(x, 2, strides=2, padding="valid")
             t = x
@@ -131,7 +131,8 @@ class Encoder(keras.Model):
             x = x + t
         x = ops.reshape(ops.transpose(x, [0, 3, 1, 2]), [-1, int(np.prod(x.shape[1:]))])
         x = self.latent_bn(self.latent(x), training=training)
-        return ops.reshape(x, [-1, self.num_ws, self.w_dim])
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(ops.reshape(x, [-1, self.num_ws, self.w_dim]), "float32")
 
     def dnnlib_variables(self):
         """List of (TF1 local name, Keras variable) in idinvert's creation order."""

@@ -106,7 +106,8 @@ class VGG16Features(keras.Model):
         _check_images(images, self.resolution, "VGG16Features")
         x = preprocess_caffe(ops.cast(images, "float32"))
         x = self.trunk(x, training=False)
-        return ops.reshape(x, [-1, self.num_features])
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(ops.reshape(x, [-1, self.num_features]), "float32")
 
     def get_config(self):
         return {**super().get_config(), "resolution": self.resolution,
@@ -147,7 +148,8 @@ class AttributeFeatures(keras.Model):
         """images [N, R, R, 3] float in [0, 255] -> [N, 2048] float32."""
         _check_images(images, self.resolution, "AttributeFeatures")
         x = preprocess_tf(ops.cast(images, "float32"))
-        return self.backbone(x, training=False)
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(self.backbone(x, training=False), "float32")
 
     def get_config(self):
         return {**super().get_config(), "resolution": self.resolution}

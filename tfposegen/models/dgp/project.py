@@ -21,9 +21,27 @@ import numpy as np
 import tensorflow as tf
 
 from tfposegen.models.dgp import losses
+from tfposegen.train.precision import check_precision
 
 PHASES = ("projection", "semantic_search", "pattern_search")
 ADAM = dict(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+
+
+def _network_precision(precision, nets):
+    """The precision the networks were built with; refuses a mix or a mismatch."""
+    if precision is not None:
+        check_precision(precision)
+    names = {k: getattr(getattr(n, "dtype_policy", None), "name", None)
+             for k, n in nets.items() if n is not None}
+    names = {k: v for k, v in names.items() if v is not None}
+    found = set(names.values())
+    if len(found) > 1 or (precision is not None and found and found != {precision}):
+        want = precision or names.get("synthesis")
+        raise ValueError(
+            f"DGPProjector: the networks were built under the dtype policies {names}, "
+            f"expected all {want!r}; build them after "
+            f"tfposegen.train.precision.set_precision({want!r})")
+    return precision or names.get("synthesis", "float32")
 
 
 class DGPProjector:
@@ -38,10 +56,18 @@ class DGPProjector:
         attr: ``AttributeFeatures`` (or None: no attribute term).
         jit_compile: compile the step functions with XLA.
         adv_weight: weight of the adversarial term in every phase (DGP: 1).
+        precision: ``"float32"`` or ``"mixed_bfloat16"`` (``tfposegen.train.precision``),
+            the policy the networks were built under (``set_precision`` before building
+            them); None takes it from ``synthesis``. W+, the noise maps, Adam's slots and
+            every loss stay float32; the networks compute in bfloat16 under
+            ``mixed_bfloat16`` and return float32.
     """
 
     def __init__(self, synthesis, discriminator, encoder, inputs, vgg=None, attr=None,
-                 jit_compile=True, adv_weight=losses.ADV_WEIGHT):
+                 jit_compile=True, adv_weight=losses.ADV_WEIGHT, precision=None):
+        self.precision = _network_precision(
+            precision, {"synthesis": synthesis, "discriminator": discriminator,
+                        "encoder": encoder, "vgg": vgg, "attr": attr})
         r = synthesis.resolution
         if inputs.rough_alignment.shape != (r, r, 3):
             raise ValueError(f"inputs are {inputs.rough_alignment.shape[:2]}, the generator "

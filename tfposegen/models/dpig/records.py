@@ -170,10 +170,10 @@ def feature_spec(key_list, height, width, grid_cols=16):
 
 
 def parse_example(serialized, variant=DF, key_list=None, height=None, width=None):
-    """Parse one serialized pair record (graph-safe).
+    """Parse serialized pair records (graph-safe): one record, or a batch in one op.
 
     Args:
-        serialized: scalar string tensor.
+        serialized: scalar string tensor (one record) or [N] (a batch, parsed at once).
         variant: "DF", "Market" or "RCV" (default image size and key set).
         key_list: concrete keys to parse (default: all keys ``variant`` writes).
         height, width: image size (default: 256x256 DF / RCV, 128x64 Market).
@@ -181,13 +181,17 @@ def parse_example(serialized, variant=DF, key_list=None, height=None, width=None
     Returns:
         dict key -> tensor: fixed fields reshaped to the table shape (e.g.
         ``pose_mask_r4_0`` int64 [H, W], ``part_bbox_0`` int64 [37, 4],
-        ``pose_peaks_0_rcv`` float32 [18, 3]); variable-length fields dense 1-D.
+        ``pose_peaks_0_rcv`` float32 [18, 3]), with a leading [N] for a batch;
+        variable-length fields dense (1-D; [N, longest] zero-padded for a batch).
     """
     dh, dw = SIZES[variant]
     height, width = height or dh, width or dw
     key_list = list(key_list or keys(variant))
     grid = GRID_COLS[variant]
-    parsed = tf.io.parse_single_example(serialized, feature_spec(key_list, height, width, grid))
+    spec = feature_spec(key_list, height, width, grid)
+    serialized = tf.convert_to_tensor(serialized)
+    batched = serialized.shape.rank == 1
+    parsed = (tf.io.parse_example if batched else tf.io.parse_single_example)(serialized, spec)
     out = {}
     for key in key_list:
         shape = concrete_shape(field(key), height, width, grid)
@@ -195,5 +199,5 @@ def parse_example(serialized, variant=DF, key_list=None, height=None, width=None
         if shape is None:
             out[key] = tf.sparse.to_dense(value)
         else:
-            out[key] = tf.reshape(value, shape)
+            out[key] = tf.reshape(value, ((-1,) if batched else ()) + shape)
     return out

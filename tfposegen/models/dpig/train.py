@@ -164,8 +164,16 @@ class DPIGTrainer:
                       for gi in range(len(self.groups))]
 
     # -- plumbing
-    def _run(self, replica_fn, *args):
-        return run_replicas(self.strategy, replica_fn, *args)
+    def _run(self, replica_fn, gi, batch, *args):
+        """``replica_fn(gi, batch, *args)`` on every replica; a batch without ``pose`` gets
+        its heat-maps built there from ``pose_rcv`` (on the replica's device, as the
+        original built them in its graph; the same numbers as the pipeline's)."""
+        def with_pose(gi, batch, *args):
+            if "pose" not in batch:
+                h, w = batch["x"].shape[1], batch["x"].shape[2]
+                batch = dict(batch, pose=pose_heatmap(batch["pose_rcv"], h, w))
+            return replica_fn(gi, batch, *args)
+        return run_replicas(self.strategy, with_pose, gi, batch, *args)
 
     def model_inputs(self, dataset):
         """The dataset with only the tensors the models read: global batches, which

@@ -22,6 +22,7 @@ from keras import ops
 
 from tfposegen.models.dptn import blocks as B
 from tfposegen.models.dptn.ptm import PTM
+from tfposegen.train.precision import to_float32
 
 
 def _encoder_channels(ngf, img_f, layers):
@@ -129,7 +130,7 @@ class DPTNGenerator(keras.Model):
         f_st = self.encode(source, source_pose, target_pose)
         f_st = self.ptm(f_ss, f_st, self.source_encoder(source))
         out_s = self.decoder(f_ss) if is_train else None
-        return self.decoder(f_st), out_s
+        return to_float32((self.decoder(f_st), out_s))  # float32 under mixed precision
 
     def get_config(self):
         return {**super().get_config(), **self.config}
@@ -170,7 +171,7 @@ class ResDiscriminator(keras.Model):
         return x
 
     def call(self, x):
-        return self.conv(self.act(self.features(x)))
+        return to_float32(self.conv(self.act(self.features(x))))  # float32 under mixed precision
 
     def get_config(self):
         return {**super().get_config(), **self.config}

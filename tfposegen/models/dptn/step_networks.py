@@ -27,6 +27,7 @@ from tfposegen.models.dptn.networks import (
 )
 from tfposegen.models.dptn.ptm import PTM
 from tfposegen.models.dptn.steps import step_map, step_target
+from tfposegen.train.precision import to_float32
 
 
 @keras.saving.register_keras_serializable("tfposegen_dptn")
@@ -93,7 +94,7 @@ class StepGenerator(keras.Model):
         f_ss = self.content_encoder(ops.concatenate([source, source_pose], axis=-1))
         f_st = self.content_encoder(ops.concatenate([xt, target_pose], axis=-1))
         f_st = self.ptm(f_ss, f_st, self.source_encoder(source))
-        return self.decoder(f_st), self.decoder(f_ss)
+        return to_float32((self.decoder(f_st), self.decoder(f_ss)))  # float32 under mixed precision
 
     def get_config(self):
         return {**super().get_config(), **self.config}
@@ -132,7 +133,8 @@ class StepDiscriminator(ResDiscriminator):
         features = self.features(x)
         flat = ops.reshape(ops.transpose(features, (0, 3, 1, 2)), (ops.shape(x)[0], -1))
         logits = self.fc_step[1](ops.relu(self.fc_step[0](flat)))
-        return self.conv(self.act(features)), ops.log_softmax(logits, axis=-1)
+        return to_float32((self.conv(self.act(features)),  # float32 under mixed precision
+                           ops.log_softmax(logits, axis=-1)))
 
 
 def generate_steps(G, source, source_pose, target_pose, noise, steps=None, training=False):

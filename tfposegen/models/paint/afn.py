@@ -31,6 +31,7 @@ from keras import layers, ops
 
 from tfposegen.layers.normalization import InstanceNorm
 from tfposegen.ops.warp import bilinear_warp
+from tfposegen.train.precision import to_float32
 
 SLOPE = 0.2   # nn.LeakyReLU(0.2) of NLayerDiscriminator
 _ACTIVATIONS = {"relu": ops.relu, "tanh": ops.tanh, "none": None}
@@ -348,7 +349,7 @@ class AFNGenerator(keras.Model):
         _check_size("AFNGenerator source_parsing", source_parsing, nc)
         flows = self.flow_column(ops.concatenate(
             [target_parsing, ops.cast(source_parsing, target_parsing.dtype)], axis=-1))
-        return self.conv_column(image, flows), flows
+        return to_float32((self.conv_column(image, flows), flows))  # float32 under mixed precision
 
     def get_config(self):
         return {**super().get_config(), **self.config}
@@ -399,7 +400,7 @@ class AFNDiscriminator(keras.Model):
         for j, conv in enumerate(self.convs):
             x = conv(_pad(x, 2))
             if j == last:
-                return x
+                return to_float32(x)  # float32 under mixed precision
             if j > 0:
                 x = self.norm(x)
             x = ops.leaky_relu(x, SLOPE)

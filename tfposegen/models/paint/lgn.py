@@ -27,6 +27,7 @@ import keras
 from keras import layers, ops
 
 from tfposegen.layers.normalization import InstanceNorm
+from tfposegen.train.precision import to_float32
 
 SLOPE = 0.2  # nn.LeakyReLU(0.2) of the down paths, of E and of D
 
@@ -122,7 +123,7 @@ class LGNGenerator(keras.Model):
         for i in reversed(range(n)):
             h = self.up_convs[i](ops.relu(h))[:, 1:-1, 1:-1, :]   # ConvTranspose2d p1
             if i == 0:
-                return ops.softmax(h, axis=-1)
+                return to_float32(ops.softmax(h, axis=-1))  # float32 under mixed precision
             h = self.norm(h)
             if self.use_dropout and 4 <= i <= n - 2:
                 h = self.dropout(h, training=training)
@@ -214,8 +215,8 @@ class LGNEncoder(keras.Model):
         h = ops.average_pool(ops.leaky_relu(h, SLOPE), 8, 8)
         flat = ops.reshape(h, (-1, self.width))
         if self.vae_like:
-            return self.fc(flat), self.fc_var(flat)
-        return self.fc(flat)
+            return to_float32((self.fc(flat), self.fc_var(flat)))  # float32 under mixed precision
+        return to_float32(self.fc(flat))
 
     def get_config(self):
         return {**super().get_config(), **self.config}
@@ -295,13 +296,13 @@ class LGNDiscriminator(keras.Model):
 
     def call(self, layout):
         if self.num_D == 1:
-            return self.scales[0](layout)
+            return to_float32(self.scales[0](layout))  # float32 under mixed precision
         out, x = [], layout
         for i, scale in enumerate(self.scales):
             out.append(scale(x))
             if i != self.num_D - 1:
                 x = avg_pool_exclusive(x)
-        return out
+        return to_float32(out)
 
     def get_config(self):
         return {**super().get_config(), **self.config}

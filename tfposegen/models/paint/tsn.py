@@ -22,6 +22,7 @@ from keras import ops
 
 from tfposegen.layers.normalization import InstanceNorm, TorchBatchNorm
 from tfposegen.layers.partial_conv import PartialConv2D
+from tfposegen.train.precision import to_float32
 
 SLOPE = 0.2         # F.leaky_relu(x, 2e-1) of the SPADE blocks, LeakyReLU(0.2) of D
 SCORE_FLOOR = 1e-8  # yi.clamp(min=1e-8) after the attention softmax
@@ -347,9 +348,9 @@ class TSNGenerator(keras.Model):
     def call(self, imgt_masked, imgb_masked, mask_t, mask_b, mask_to, mask_bo, parsing,
              return_features=False):
         feats = {}
-        top6, top = self._branch(0, imgt_masked, mask_to, ops.cast(mask_t, "float32"), feats,
-                                 "top")
-        bot6, bot = self._branch(1, imgb_masked, mask_bo, ops.cast(mask_b, "float32"), feats,
+        dtype = self.compute_dtype
+        top6, top = self._branch(0, imgt_masked, mask_to, ops.cast(mask_t, dtype), feats, "top")
+        bot6, bot = self._branch(1, imgb_masked, mask_bo, ops.cast(mask_b, dtype), feats,
                                  "bottom")
         skips = [t + u for t, u in zip(top, bot)]
         up = ops.relu(self.up_convs[5](top6 + bot6)[:, 1:-1, 1:-1, :])
@@ -359,6 +360,7 @@ class TSNGenerator(keras.Model):
             h = self.up_blocks[k](ops.concatenate([up, skips[k]], axis=-1))
             h = self.up_convs[k](h)[:, 1:-1, 1:-1, :]
             up = ops.tanh(h) if k == 0 else ops.relu(h)
+        up = to_float32(up)  # float32 under mixed precision
         return (up, feats) if return_features else up
 
     def get_config(self):
@@ -405,7 +407,7 @@ class TSNDiscriminator(keras.Model):
         for i, conv in enumerate(self.convs):
             x = conv(_pad(x, 2))
             if i == len(self.convs) - 1:
-                return x
+                return to_float32(x)  # float32 under mixed precision
             if i > 0:
                 x = self.norms[i - 1](x, training=training)
             x = ops.leaky_relu(x, SLOPE)

@@ -96,19 +96,21 @@ class MappingNetwork(_DnnlibModel):
 
     def call(self, z, truncation_psi=1.0, truncation_cutoff=None):
         check_shape("z", z, (None, self.z_dim))
-        x = ops.cast(z, "float32")
+        x = ops.cast(z, self.compute_dtype)
         if self.normalize_latents:
             x = x * ops.rsqrt(ops.mean(ops.square(x), axis=1, keepdims=True) + 1e-8)
         for layer in self.dense_layers:
             x = layer(x)
         ws = ops.tile(x[:, None, :], [1, self.num_ws, 1])
+        ws = ops.cast(ws, "float32")  # float32 out under mixed precision (a no-op otherwise)
         if isinstance(truncation_psi, (int, float)) and truncation_psi == 1:
             return ws
         psi = np.ones([1, self.num_ws, 1], np.float32)
         cutoff = self.num_ws if truncation_cutoff is None else truncation_cutoff
         psi = ops.where(np.arange(self.num_ws)[None, :, None] < cutoff,
                         psi * truncation_psi, psi)
-        return self.dlatent_avg + (ws - self.dlatent_avg) * psi
+        avg = ops.cast(self.dlatent_avg, "float32")
+        return avg + (ws - avg) * psi
 
     def get_config(self):
         return {**super().get_config(), "z_dim": self.z_dim, "w_dim": self.w_dim,
@@ -243,7 +245,7 @@ class SynthesisNetwork(_DnnlibModel):
             [N, resolution, resolution, num_channels] float32, unclipped.
         """
         check_shape("ws", ws, (None, self.num_ws, self.w_dim))
-        ws = ops.cast(ws, "float32")
+        ws = ops.cast(ws, self.compute_dtype)
         batch = ops.shape(ws)[0]
         noises = self._noise_inputs(noise_mode, noise, batch)
         x = ops.tile(self.const, [batch, 1, 1, 1])
@@ -256,13 +258,13 @@ class SynthesisNetwork(_DnnlibModel):
             x = b["conv0"](x, ws[:, 2 * r - 5], noises[2 * r - 5])
             x = b["conv1"](x, ws[:, 2 * r - 4], noises[2 * r - 4])
             if "skip" in b:
-                x = (x + b["skip"](t)) * np.float32(1 / np.sqrt(2))
+                x = (x + b["skip"](t)) * ops.cast(np.float32(1 / np.sqrt(2)), x.dtype)
             if self.architecture == "skip":
                 y = upsample2d(y, k=self.resample_kernel)
             if "torgb" in b:
                 t = b["torgb"](x, ws[:, 2 * r - 3])
                 y = t if y is None else y + t
-        return y
+        return ops.cast(y, "float32")  # float32 out under mixed precision (a no-op otherwise)
 
     def get_config(self):
         return {**super().get_config(), "resolution": self.resolution,
@@ -399,7 +401,7 @@ class Discriminator(_DnnlibModel):
         """images [N, R, R, C] float in [-1, 1] -> [N, 1] logits."""
         check_shape("images", images, (None, self.resolution, self.resolution,
                                          self.num_channels))
-        y = ops.cast(images, "float32")
+        y = ops.cast(images, self.compute_dtype)
         x = None
         for r in range(self.log2, 2, -1):
             b = self.blocks[self.log2 - r]
@@ -409,7 +411,7 @@ class Discriminator(_DnnlibModel):
             t = x
             x = b["conv1"](b["conv0"](x))
             if "skip" in b:
-                x = (x + b["skip"](t)) * np.float32(1 / np.sqrt(2))
+                x = (x + b["skip"](t)) * ops.cast(np.float32(1 / np.sqrt(2)), x.dtype)
             if self.architecture == "skip":
                 y = downsample2d(y, k=self.resample_kernel)
         e = self.epilogue
@@ -419,7 +421,7 @@ class Discriminator(_DnnlibModel):
             x = minibatch_stddev(x, self.mbstd_group_size, self.mbstd_num_features)
         x = e["conv"](x)
         x = ops.reshape(ops.transpose(x, [0, 3, 1, 2]), [-1, 16 * self.channels[1]])
-        return e["output"](e["dense0"](x))
+        return ops.cast(e["output"](e["dense0"](x)), "float32")  # float32 under mixed precision
 
     def get_config(self):
         return {**super().get_config(), "resolution": self.resolution,

@@ -81,11 +81,12 @@ class BodyROIEncoder(_SlimModel):
         if self.use_visibility and visibility is None:
             raise ValueError("BodyROIEncoder(use_visibility=True) needs visibility "
                              f"[B, {self.num_parts}]")
-        x = self.stem_res(self.stem(ops.cast(images, "float32")))
+        x = self.stem_res(self.stem(ops.cast(images, self.compute_dtype)))
         x = _run_stages(self.stages, self.crop(x, boxes))
         x = self.fc(ops.reshape(x, [ops.shape(x)[0], -1]))
-        return _part_features(x, self.num_parts, self.part_dim,
-                              visibility if self.use_visibility else None)
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(_part_features(x, self.num_parts, self.part_dim,
+                                       visibility if self.use_visibility else None), "float32")
 
     def get_config(self):
         return {**super().get_config(), "image_shape": list(self.image_shape),
@@ -154,14 +155,14 @@ class FgBgEncoder(_SlimModel):
         check_shape("images", images, (None, *self.image_shape, 3))
         check_shape("fg_mask", fg_mask, (None, *self.image_shape, 1))
         check_shape("boxes", boxes, (None, self.num_parts, 4))
-        x = self.stem_res(self.stem(ops.cast(images, "float32")))
-        mask = ops.cast(fg_mask, "float32")
+        x = self.stem_res(self.stem(ops.cast(images, self.compute_dtype)))
+        mask = ops.cast(fg_mask, self.compute_dtype)
         fg = _run_stages(self.fg_stages, self.crop(x * mask, boxes))
         fg = self.fg_fc(ops.reshape(fg, [ops.shape(fg)[0], -1]))
         fg = _part_features(fg, self.num_parts, self.part_dim, visibility)
         bg = _run_stages(self.bg_stages, x * (1.0 - mask))
         bg = self.bg_fc(ops.reshape(bg, [ops.shape(bg)[0], -1]))
-        return ops.concatenate([fg, bg], axis=-1)
+        return ops.cast(ops.concatenate([fg, bg], axis=-1), "float32")  # float32 out
 
     def get_config(self):
         return {**super().get_config(), "image_shape": list(self.image_shape),
@@ -242,11 +243,11 @@ class UAEGenerator(_SlimModel):
     def call(self, embedding, pose_map):
         h, w = self.image_shape
         if len(embedding.shape) == 2:
-            embedding = broadcast_embedding(ops.cast(embedding, "float32"), h, w)
+            embedding = broadcast_embedding(ops.cast(embedding, self.compute_dtype), h, w)
         check_shape("embedding", embedding, (None, h, w, self.embed_dim))
         check_shape("pose_map", pose_map, (None, h, w, self.pose_channels))
-        x = ops.concatenate([ops.cast(embedding, "float32"), ops.cast(pose_map, "float32")],
-                            axis=-1)
+        dtype = self.compute_dtype  # float32, or bfloat16 under mixed precision
+        x = ops.concatenate([ops.cast(embedding, dtype), ops.cast(pose_map, dtype)], axis=-1)
         skips = []
         x = _run_stages(self.enc_stages, self.stem(x), skips)
         z = self.fc_z(ops.reshape(x, [ops.shape(x)[0], -1]))
@@ -255,7 +256,7 @@ class UAEGenerator(_SlimModel):
             x = block(ops.concatenate([x, skips[-1 - k]], axis=-1))
             if up is not None:
                 x = up(resize_nearest_legacy(x, (2 * x.shape[1], 2 * x.shape[2])))
-        return self.out_conv(x)
+        return ops.cast(self.out_conv(x), "float32")  # float32 out under mixed precision
 
     def get_config(self):
         return {**super().get_config(), "image_shape": list(self.image_shape),

@@ -105,7 +105,7 @@ class DCGANCritic(_TflibModel):
 
     def call(self, images):
         check_shape("images", images, (None, None, None, self.in_channels))
-        x = ops.cast(images, "float32")
+        x = ops.cast(images, self.compute_dtype)
         for conv, norm in zip(self.convs, self.norms):
             x = conv(x)
             if norm is not None:
@@ -116,7 +116,8 @@ class DCGANCritic(_TflibModel):
             raise ValueError(f"DCGANCritic: the last map {list(x.shape[1:])} has {per_image} "
                              f"values per image, not a multiple of {self.flat_features}")
         x = ops.reshape(ops.transpose(x, [0, 3, 1, 2]), [-1, self.flat_features])
-        return ops.reshape(self.output_linear(x), [-1])
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(ops.reshape(self.output_linear(x), [-1]), "float32")
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "in_channels": self.in_channels}
@@ -159,10 +160,11 @@ class FCCritic(_TflibModel):
 
     def call(self, embeddings):
         check_shape("embeddings", embeddings, (None, self.input_dim))
-        x = ops.cast(embeddings, "float32")
+        x = ops.cast(embeddings, self.compute_dtype)
         for layer in self.hidden_layers:
             x = ops.leaky_relu(layer(x), negative_slope=0.2)
-        return ops.reshape(self.output_linear(x), [-1])
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(ops.reshape(self.output_linear(x), [-1]), "float32")
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "fc_dim": self.fc_dim,

@@ -50,11 +50,11 @@ class PoseEncoder(_SlimModel):
         return [self.fc_in, *self.blocks, self.fc_out]
 
     def call(self, rcv_norm):
-        x = ops.reshape(ops.cast(rcv_norm, "float32"), [-1, 3 * self.keypoints])
+        x = ops.reshape(ops.cast(rcv_norm, self.compute_dtype), [-1, 3 * self.keypoints])
         x = self.fc_in(x)
         for block in self.blocks:
             x = block(x)
-        return self.fc_out(x)
+        return ops.cast(self.fc_out(x), "float32")  # float32 out under mixed precision
 
     def get_config(self):
         return {**super().get_config(), "keypoints": self.keypoints, "z_dim": self.z_dim,
@@ -106,14 +106,15 @@ class PoseDecoder(_SlimModel):
 
     def call(self, z, hard_visibility=True):
         check_shape("z", z, (None, self.z_dim))
-        x = self.fc_in(ops.cast(z, "float32"))
+        x = self.fc_in(ops.cast(z, self.compute_dtype))
         for block in self.blocks:
             x = block(x)
         coord = ops.reshape(self.fc_coord(x), [-1, self.keypoints, 2])
         visible = self.fc_visible(x)
         if hard_visibility:
             visible = straight_through_round(visible)
-        return ops.concatenate([coord, visible[:, :, None]], axis=-1)
+        # float32 out under mixed precision (a no-op otherwise)
+        return ops.cast(ops.concatenate([coord, visible[:, :, None]], axis=-1), "float32")
 
     def get_config(self):
         return {**super().get_config(), "keypoints": self.keypoints, "z_dim": self.z_dim,
@@ -204,10 +205,10 @@ class GaussianFCMapping(_SlimModel):
 
     def call(self, z):
         check_shape("z", z, (None, self.dim))
-        x = self.fc_in(ops.cast(z, "float32"))
+        x = self.fc_in(ops.cast(z, self.compute_dtype))
         for block in self.blocks:
             x = block(x)
-        return self.fc_out(x)
+        return ops.cast(self.fc_out(x), "float32")  # float32 out under mixed precision
 
     def sample(self, batch_size, seed=None):
         """Map fresh noise z ~ N(0, noise_stddev^2) [batch_size, dim] -> [batch_size, dim]."""
