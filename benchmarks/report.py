@@ -2,16 +2,17 @@
 
     python benchmarks/report.py [--quick]
 
-Runs ``bench_stylegan2.py``, ``bench_dgp.py``, ``bench_data.py`` and ``bench_websvc.py`` one
-after the other (each in its own process, so they do not slow each other), reads the
-markdown tables they print,
-and writes ``benchmarks/README.md`` atomically: the machine (CPU, cores, memory, TensorFlow
+Runs ``bench_stylegan2.py``, ``bench_dgp.py``, ``bench_data.py``, ``bench_precision.py``,
+``bench_websvc.py`` and, given ``--torch_python``, ``torch_baseline.py`` (PyTorch: NVlabs'
+StyleGAN2 from the user's checkout, torchvision VGG16 / ResNet101) one after the other
+(each in its own process, so they do not slow each other), reads the markdown tables they
+print, and writes ``benchmarks/README.md`` atomically: the machine (CPU, cores, memory, TensorFlow
 and Keras versions, date, load average before and after), one table with the key figure of
 every benchmark and its ratio to the baseline measured side by side in the same run (eager
 execution, a plain ``tf.function``, the machine's matmul peak, the JPEG-decoding ceiling,
 the web service's work called in-process),
 then every benchmark's own output. ``--quick`` runs smaller settings (256 px only, fewer
-steps and records; about 6 minutes on 2 cores instead of about 25).
+steps and records).
 """
 
 import argparse
@@ -32,7 +33,11 @@ RUNS = {  # name -> (script, full arguments, quick arguments)
     "DGP phases": ("bench_dgp.py", ["--no_components"],
                    ["--resolutions", "256", "--steps", "2", "--no_components"]),
     "DPIG data": ("bench_data.py", ["--workers", "1"],
-                  ["--identities", "3", "--poses", "3", "--workers", "1", "--passes", "1"]),
+                  ["--identities", "3", "--poses", "3", "--workers", "1", "--passes", "1",
+                   "--pairs", "256", "--wait_steps", "1"]),
+    "Precision": ("bench_precision.py", ["--resolutions", "256,512"],
+                  ["--steps", "1", "--quality_steps", "2", "--train_steps", "3"]),
+    "PyTorch baseline": ("torch_baseline.py", ["--resolutions", "256,512"], ["--steps", "2"]),
     "Web service": ("bench_websvc.py", ["--requests", "48"], ["--requests", "16"]),
 }
 
@@ -50,8 +55,9 @@ def tables(text):
     return out
 
 
-def summary(name, found):
-    """Key rows (benchmark, what, setting, figure, ratio to its baseline) of one benchmark."""
+def summary(name, found, dgp_rows=()):
+    """Key rows (benchmark, what, setting, figure, ratio to its baseline) of one benchmark
+    (``dgp_rows``: the DGP phase rows of the same run, for the PyTorch comparison)."""
     rows = []
     flat = [r for t in found for r in t]
     if name == "StyleGAN2 synthesis":
@@ -68,13 +74,34 @@ def summary(name, found):
                              f"{r['XLA speed-up']} vs plain tf.function"))
     elif name == "DPIG data":
         for r in flat:
-            key = next((k for k in r if k.startswith("reader pairs/s")), None)
-            if key:
-                with_, without = r[key].split(" / ")
-                ratio = r[next(k for k in r if k.startswith("reader / ceiling"))]
-                rows.append((name, "tf.data reader, heat-maps in the pipeline / without",
-                             f"{r['data']} {r['size']}, batch 8", f"{with_} / {without} pairs/s",
-                             f"{ratio} of the JPEG-decoding ceiling"))
+            if "reader / ceiling" in r:
+                rows.append((name, "tf.data reader (heat-maps left to the step) / cached in "
+                             "memory", f"{r['data']} {r['size']}, batch 8",
+                             f"{r['reader pairs/s (heat-maps left to the step)']} / "
+                             f"{r['cached in memory']} pairs/s",
+                             f"{r['reader / ceiling']} of the JPEG-decoding ceiling"))
+            if "input-wait fraction" in r:
+                rows.append((name, f"DPIG model {r['model']} training step", f"{r['data']}, "
+                             f"batch {r['batch']}", f"{r['s/step reading the records']} s/step",
+                             f"{r['input-wait fraction']} of it waiting for input"))
+    elif name == "Precision":
+        for r in flat:
+            if "bf16 / float32 time" in r:
+                rows.append((name, f"{r['part']}, mixed_bfloat16", f"{r['res']} px",
+                             f"{r['bf16 s']} s", f"{r['bf16 / float32 time']}x the float32 "
+                             "time"))
+            key = next((k for k in r if k.startswith("PSNR")), None)
+            if key and r.get("image") == "pattern_search":
+                rows.append((name, "final DGP image, mixed_bfloat16", f"{r['res']} px",
+                             f"{r[key]} dB PSNR", "against the float32 run"))
+    elif name == "PyTorch baseline":
+        ours = {(r["res"], r["phase"]): r["XLA s/step"] for r in dgp_rows if "XLA s/step" in r}
+        for r in flat:
+            if (r.get("res"), r.get("phase")) in ours and "s/step" in r:
+                mine = ours[r["res"], r["phase"]]
+                rows.append((name, f"DGP {r['phase']} step, ours (XLA) / NVlabs + torchvision",
+                             f"{r['res']} px, batch 1, float32", f"{mine} / {r['s/step']} s",
+                             f"ours {float(r['s/step']) / float(mine):.2f}x faster"))
     elif name == "Web service":
         for r in flat:
             if "p50 ms" in r:
@@ -106,8 +133,12 @@ def machine():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="smaller settings (about 6 min)")
+    p.add_argument("--quick", action="store_true", help="smaller settings (256 px, fewer steps)")
     p.add_argument("--out", default=os.path.join(HERE, "README.md"))
+    p.add_argument("--torch_python", default=os.environ.get("TORCH_PYTHON"),
+                   help="a Python with torch + torchvision (and STYLEGAN2_ADA_PYTORCH set to a "
+                   "checkout of NVlabs/stylegan2-ada-pytorch) for the PyTorch baseline; "
+                   "without it that run is left out")
     args = p.parse_args()
     from tfposegen.utils.files import atomic_path
 
@@ -116,7 +147,10 @@ def main():
     started = datetime.datetime.now()
     outputs, rows = {}, []
     for name, (script, full, quick) in RUNS.items():
-        cmd = [sys.executable, os.path.join(HERE, script), *(quick if args.quick else full)]
+        python = args.torch_python if script == "torch_baseline.py" else sys.executable
+        if not python:
+            continue
+        cmd = [python, os.path.join(HERE, script), *(quick if args.quick else full)]
         print(f"report.py: {' '.join(cmd[1:])}", flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
         text = re.sub(r"(?m)^(WARNING: All log|I0000|E0000|W0000).*\n", "", r.stdout)
@@ -124,7 +158,8 @@ def main():
         if r.returncode:
             text += f"\n(failed, exit status {r.returncode}: {r.stderr.strip()[-500:]})\n"
         outputs[name] = (cmd, text)
-        rows += summary(name, tables(text))
+        dgp = [r for t in tables(outputs.get("DGP phases", (None, ""))[1]) for r in t]
+        rows += summary(name, tables(text), dgp)
     minutes = (datetime.datetime.now() - started).total_seconds() / 60
     lines = [
         "# Benchmarks",
