@@ -9,10 +9,13 @@ Writes a DeepFashion-like (256x256) and a Market-like (128x64) raw layout with
 (flipped + plain folders) with ``tfposegen.models.dpig.convert`` once per worker count. Then,
 in one process, best of ``--passes`` after a warm-up pass, ``--pairs`` pairs each:
 
-1. ``tfposegen.models.dpig.pipeline.dpig_dataset`` as training reads it (shuffled,
-   repeating, batch 8; the pose heat-maps left to the training step, as
-   ``run_scripts/dpig/main.py`` does), with the heat-maps built in the reader, and with the
-   decoded records cached in memory;
+1. ``tfposegen.models.dpig.pipeline.dpig_dataset`` as ``run_scripts/dpig/main.py`` trains
+   on it (shuffled, repeating, batch 8; images and masks left uint8 and the pose
+   heat-maps left to the training step: ``heatmaps=False, uint8=True``), with its defaults
+   (float32, heat-maps built in the reader), with the decoded records cached in memory,
+   and on records converted with ``fields="reader"`` (only the fields the readers parse;
+   DF records without ``roi10_mask``); one iterator each, timed after warm-up batches that
+   fill its shuffle buffer;
 2. the heat-maps alone (``pose_heatmap`` in a ``tf.function``, batches of 8): the work the
    step takes over;
 3. the ceiling: a ``tf.data`` pass that only decodes the two JPEGs of every pair
@@ -74,11 +77,17 @@ def _count(ds):
 
 
 def bench_reader(name, records_dir, batches, passes, **options):
-    """(pairs, best seconds) of ``batches`` batches of 8 from the DPIG reader, shuffled and
-    repeating as training reads it; one warm-up pass first."""
-    ds = dpig_dataset(str(records_dir), name, batch_size=8, seed=0, **options).take(batches)
-    pairs = _count(ds)
-    return pairs, min(_timeit(lambda: _count(ds)) for _ in range(passes))
+    """(pairs, best seconds) of ``batches`` batches of 8 from one iterator of the DPIG
+    reader, shuffled and repeating as training reads it, after warm-up batches that fill
+    its shuffle buffer (as a training run does once)."""
+    it = iter(dpig_dataset(str(records_dir), name, batch_size=8, seed=0, **options))
+    for _ in range(256 // 8 + 8):
+        next(it)
+
+    def run():
+        for _ in range(batches):
+            next(it)
+    return batches * 8, min(_timeit(run) for _ in range(passes))
 
 
 def bench_heatmaps(name, pairs, passes):
@@ -121,7 +130,7 @@ def bench_wait(name, records_dir, model, batch_size, steps):
     keras.utils.set_random_seed(0)
     trainer = TR.DPIGTrainer(spec, M.build_networks(spec, h, w), batch_size, 1e-5, 1e-5, 1000)
     ds = trainer.model_inputs(dpig_dataset(str(records_dir), name, batch_size, seed=0,
-                                           heatmaps=False))  # as run_scripts/dpig/main.py
+                                           heatmaps=False, uint8=True))  # as main.py
     data = iter(ds)
     held = [next(data) for _ in range(4)]
     trainer.train_step(data)
@@ -167,16 +176,23 @@ def main():
             records_dir = root / f"out_w{workers[0]}"
             records = sum(r for r, _ in conv.values()) // len(conv)
             mb = sum(p.stat().st_size for p in records_dir.glob("*.tfrecord")) / 1e6
-            pairs, t_read = bench_reader(name, records_dir, batches, args.passes,
-                                         heatmaps=False)
-            _, t_heat = bench_reader(name, records_dir, batches, args.passes, heatmaps=True)
-            _, t_cache = bench_reader(name, records_dir, batches, args.passes,
-                                      heatmaps=False, cache="memory")
+            _, plan_fn, _ = LAYOUTS[name]
+            lean_dir = root / "out_reader_fields"
+            C.write_plan(plan_fn(str(root), "train")._replace(out_dir=str(lean_dir)),
+                         verbose=False, fields="reader")
+            lean_mb = sum(p.stat().st_size for p in lean_dir.glob("*.tfrecord")) / 1e6
+            train = dict(heatmaps=False, uint8=True)  # as run_scripts/dpig/main.py trains
+            pairs, t_read = bench_reader(name, records_dir, batches, args.passes, **train)
+            _, t_lean = bench_reader(name, lean_dir, batches, args.passes, **train)
+            _, t_heat = bench_reader(name, records_dir, batches, args.passes)
+            _, t_cache = bench_reader(name, records_dir, batches, args.passes, cache="memory",
+                                      **train)
             t_maps = bench_heatmaps(name, pairs, args.passes)
             train = [f for f in layout if "train" in f]
             _, t_dec = bench_decode(root, train, pairs, args.passes)
             rows.append(dict(data=name, size=size, conv=conv, records=records, pairs=int(pairs),
-                             mb=mb / records, read=t_read, heat=t_heat, cache=t_cache,
+                             mb=mb / records, lean_mb=lean_mb / records, read=t_read,
+                             lean=t_lean, heat=t_heat, cache=t_cache,
                              maps=t_maps, decode=t_dec))
             if args.wait_steps:
                 model, batch = WAIT_MODELS[name]
@@ -185,17 +201,20 @@ def main():
                                   held=held))
     print("| data | size | records | MB / record | " +
           " | ".join(f"convert, {n} worker(s), rec/s" for n in workers) +
-          " | reader pairs/s (heat-maps left to the step) | with heat-maps in the reader | "
+          " | reader pairs/s (as main.py trains) | float32 with heat-maps (the defaults) | "
           "cached in memory | heat-maps in the step, pairs/s | decode-only ceiling pairs/s | "
-          "reader / ceiling |")
-    print("|---|---|---|---|" + "---|" * len(workers) + "---|---|---|---|---|---|")
+          "reader / ceiling | MB / reader-field record | reader on reader-field records "
+          "pairs/s | reader-field reader / ceiling |")
+    print("|---|---|---|---|" + "---|" * len(workers) + "---|---|---|---|---|---|---|---|---|")
     for r in rows:
         rates = " | ".join(f"{n / t:.1f}" for n, t in r["conv"].values())
         h, w = r["size"]
         print(f"| {r['data']} | {h}x{w} | {r['records']} | {r['mb']:.2f} | {rates} | "
               f"{r['pairs'] / r['read']:.0f} | {r['pairs'] / r['heat']:.0f} | "
               f"{r['pairs'] / r['cache']:.0f} | {r['pairs'] / r['maps']:.0f} | "
-              f"{r['pairs'] / r['decode']:.0f} | {r['decode'] / r['read']:.2f} |")
+              f"{r['pairs'] / r['decode']:.0f} | {r['decode'] / r['read']:.2f} | "
+              f"{r['lean_mb']:.2f} | {r['pairs'] / r['lean']:.0f} | "
+              f"{r['decode'] / r['lean']:.2f} |")
     if waits:
         print("\n## Input wait of a training step (the original's widths and batch size; "
               "reader as run_scripts/dpig/main.py builds it)\n")
@@ -222,12 +241,16 @@ def write_json(path, args, rows, waits, workers, load):
     for r in rows:
         setting = f"{r['data']} {r['size'][0]}x{r['size'][1]}, {r['pairs']} pairs, batch 8"
         figures += [
-            dict(what="DPIG reader, heat-maps left to the step", setting=setting,
+            dict(what="DPIG reader as main.py trains (uint8, heat-maps left to the step)",
+                 setting=setting,
                  value=r["pairs"] / r["read"], unit="pairs/s",
                  ratio=r["decode"] / r["read"], baseline=ceiling),
-            dict(what="DPIG reader, heat-maps in the reader", setting=setting,
+            dict(what="DPIG reader, float32 with heat-maps", setting=setting,
                  value=r["pairs"] / r["heat"], unit="pairs/s",
-                 ratio=r["decode"] / r["heat"], baseline=ceiling)]
+                 ratio=r["decode"] / r["heat"], baseline=ceiling),
+            dict(what="DPIG reader on reader-field records (convert --fields reader)",
+                 setting=setting, value=r["pairs"] / r["lean"], unit="pairs/s",
+                 ratio=r["decode"] / r["lean"], baseline=ceiling)]
         one = r["conv"][workers[0]][0] / r["conv"][workers[0]][1]
         for n, (records, secs) in r["conv"].items():
             figures.append(dict(

@@ -31,16 +31,15 @@ bfloat16 is expected to be *slower* there; it pays on GPUs with bfloat16 tensor 
 """
 
 import argparse
-import importlib.util
 import json
 import os
-import pathlib
 import statistics
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import bench_dgp  # this script's folder is first on sys.path
 import keras
 import numpy as np
 import tensorflow as tf
@@ -49,18 +48,6 @@ from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
 from tfposegen.models.dgp.project import PHASES, DGPProjector
 from tfposegen.train.precision import PRECISIONS, precision_scope
 
-HERE = pathlib.Path(__file__).resolve().parent
-
-
-def _sibling(path, name):
-    """Import a module from a file (the DGP benchmark, whose helpers this reuses)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench_dgp = _sibling(HERE / "bench_dgp.py", "bench_dgp")
 FP32, BF16 = PRECISIONS
 NETWORKS = ("G", "D", "encoder", "VGG16", "ResNet101")
 LABELS = {"G": "G synthesis (d/dW+)", "D": "D (d/dimage)",

@@ -75,11 +75,16 @@ def summary(name, found, dgp_rows=()):
     elif name == "DPIG data":
         for r in flat:
             if "reader / ceiling" in r:
-                rows.append((name, "tf.data reader (heat-maps left to the step) / cached in "
-                             "memory", f"{r['data']} {r['size']}, batch 8",
-                             f"{r['reader pairs/s (heat-maps left to the step)']} / "
+                rows.append((name, "tf.data reader as main.py trains / cached in memory",
+                             f"{r['data']} {r['size']}, batch 8",
+                             f"{r['reader pairs/s (as main.py trains)']} / "
                              f"{r['cached in memory']} pairs/s",
                              f"{r['reader / ceiling']} of the JPEG-decoding ceiling"))
+                rows.append((name, "tf.data reader on reader-field records (convert "
+                             "--fields reader)", f"{r['data']} {r['size']}, batch 8",
+                             f"{r['reader on reader-field records pairs/s']} pairs/s",
+                             f"{r['reader-field reader / ceiling']} of the JPEG-decoding "
+                             "ceiling"))
             if "input-wait fraction" in r:
                 rows.append((name, f"DPIG model {r['model']} training step", f"{r['data']}, "
                              f"batch {r['batch']}", f"{r['s/step reading the records']} s/step",

@@ -162,15 +162,21 @@ def test_overfit_one_pair_lowers_the_l1_and_raises_ssim(tiny):
         fake = nets["netG"](batch["target_pose"], batch["source_image"], batch["source_parse"])
         return ssim_color(visualize.tensor_to_uint8(fake[0]), target)
 
-    trainer = T.ADGANTrainer(nets, vggs, batch_size=1, niter=100, niter_decay=0)
+    # lambda_GAN 0.5, not the scripts' 5: with 5, pair_GANloss (~8, against a random D with
+    # dropout) outweighs the L1 terms (~0.6) and how fast the pair is learnt hangs on the seed
+    # and on the CPU's rounding (SSIM gain after 24 steps, seeds 0-19: 0.15 to 1.02; seed 0:
+    # 0.27 with oneDNN, 0.58 without, 0.78 on an AVX2-only CPU). With 0.5, seeds 0-19 (oneDNN
+    # on) and 0-9 (off): gain 0.84 to 1.10, L1 of the last five steps 0.15 to 0.23 of the first
+    # five's; both D still train.
+    trainer = T.ADGANTrainer(nets, vggs, batch_size=1, niter=100, niter_decay=0,
+                             weights={"lambda_GAN": 0.5})
     before = [np.asarray(v).copy() for v in nets["netG"].enc_style.vgg.weights[:2]]
     ssim0 = ssim_now()
     l1 = [trainer.train_step(batch)["origin_L1"] for _ in range(24)]
     assert int(trainer.step.numpy()) == 24
-    # measured: mean 0.69 over the first five steps, 0.34 over the last five
-    assert np.mean(l1[-5:]) < 0.65 * np.mean(l1[:5]), np.round(l1, 3)
+    assert np.mean(l1[-5:]) < 0.4 * np.mean(l1[:5]), np.round(l1, 3)  # measured: 0.17
     ssim1 = ssim_now()
-    assert ssim1 > ssim0 + 0.4, (ssim0, ssim1)  # measured: -0.03 -> 0.75
+    assert ssim1 > ssim0 + 0.6, (ssim0, ssim1)  # measured: -0.03 -> 0.95
     for a, v in zip(before, nets["netG"].enc_style.vgg.weights[:2]):
         np.testing.assert_array_equal(a, np.asarray(v))  # the texture VGG stays frozen
 
@@ -199,9 +205,7 @@ for name, st in (("one", tf.distribute.get_strategy()),
     t = T.ADGANTrainer(nets, vggs, batch_size=2, strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
-    tf.config.run_functions_eagerly(name == "one")  # the reference untraced (same ops)
-    losses = [t.train_step(batch) for _ in range(2)]
-    tf.config.run_functions_eagerly(False)
+    losses = [t.train_step(batch) for _ in range(2)]  # both traced: the same kernels
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["netG"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["netD_PB"].trainable_weights]}
@@ -215,7 +219,12 @@ def test_two_replicas_make_the_update_of_one_device(warm_python):
     all-reduced), and the same weights after two steps. Deterministic ops and Adam epsilon
     1e-3, as the DPIG replica test: with epsilon 1e-8, a gradient near 0 whose rounding
     depends on the summation order moves its weight by about lr either way (measured up to
-    1e-3 under load)."""
+    1e-3 under load). The one-device reference is traced too, not eager: with oneDNN (on by
+    default on CPUs with AVX512_VNNI / AMX) eager ops run other kernels than the graph, the
+    fake differs by ~1e-6, which flips ReLU / max-pool choices in the CX loss's VGG and moves
+    dCX/dfake by 0.75%; measured after two steps, eager reference against two replicas: losses
+    up to 2.8e-5 relative apart (D_PP 1.0e-5, CX 2.8e-5), D_PB weights 1.1e-4; traced: 3e-7
+    and 2e-8 (without oneDNN, eager or traced: 4e-7 and 1e-7)."""
     assert_same_update(MIRRORED, T.LOSS_NAMES, warm=warm_python)
 
 

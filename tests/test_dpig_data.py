@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from tfposegen.data import synthetic_persons as S
 from tfposegen.models.dpig import convert as C
-from tfposegen.models.dpig.pipeline import dpig_dataset
+from tfposegen.models.dpig.pipeline import dpig_dataset, to_float
 from tfposegen.pose import formats as F
 from tfposegen.pose import maps as P
 
@@ -256,12 +256,40 @@ def test_end_to_end_pipeline_batches(df_root, df_train):
     lean = next(iter(dpig_dataset(str(out), "DF", 4, shuffle=False, repeat=False,
                                   heatmaps=False)))
     assert "pose" not in lean and lean["pose_rcv"].shape == (4, 18, 3)
+    raw = next(iter(dpig_dataset(str(out), "DF", 4, shuffle=False, repeat=False,
+                                 heatmaps=False, uint8=True)))
+    assert raw["x"].dtype == raw["mask"].dtype == tf.uint8
+    for key, value in to_float(raw).items():
+        np.testing.assert_array_equal(value.numpy(), b[key].numpy(), err_msg=key)
 
     def order(seed):
         ds = dpig_dataset(str(out), "DF", batch_size=8, shuffle=True, seed=seed, repeat=False)
         return next(iter(ds))["image_name"].numpy().tolist()
 
     assert order(1) == order(1) and sorted(order(1)) == sorted(order(2))
+
+
+def test_reader_field_records_are_small_and_read_the_same(df_root, df_train, tmp_path):
+    root, _ = df_root
+    plan = C.plan_df(str(root), "train")._replace(out_dir=str(tmp_path / "lean"))
+    assert C.write_plan(plan, verbose=False, fields="reader")["records"] == df_train[1]["records"]
+    full, lean = root / "DF_train_data", tmp_path / "lean"
+    name = "DeepFashion_train_00000-of-00001.tfrecord"
+    # only what the original readers (datasets/deepfashion.py) require, from DF_TABLE's keys
+    wanted = {"image_name", "image_raw", "id", "cam", "pose_peaks_rcv", "pose_mask_r4",
+              "pose_mask_r8", "part_bbox", "part_vis"}
+    keys = set(_table_keys({k: v for k, v in DF_TABLE.items() if k in wanted})) | set(DF_SCALARS)
+    examples, originals = _read_examples(lean / name), _read_examples(full / name)
+    assert set(examples[0].features.feature) == keys
+    for key in keys:
+        assert _values(examples[3], key) == _values(originals[3], key), key
+    assert (lean / name).stat().st_size < (full / name).stat().st_size / 4
+    for a, b in zip(dpig_dataset(str(full), "DF", 4, shuffle=False, repeat=False),
+                    dpig_dataset(str(lean), "DF", 4, shuffle=False, repeat=False)):
+        for key in a:
+            np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
+    with pytest.raises(ValueError, match="fields"):
+        C.write_plan(plan, verbose=False, fields="some")
 
 
 def test_resume_after_interruption_gives_identical_files(df_root, tmp_path, monkeypatch):
@@ -273,11 +301,11 @@ def test_resume_after_interruption_gives_identical_files(df_root, tmp_path, monk
     part = plan._replace(out_dir=str(tmp_path / "part"))
     real, calls = C.format_record, []
 
-    def failing(item):
+    def failing(item, fields):
         calls.append(1)
         if len(calls) == 3:  # 4 records, 2 per shard: stop inside the second shard
             raise KeyboardInterrupt
-        return real(item)
+        return real(item, fields)
 
     monkeypatch.setattr(C, "format_record", failing)
     with pytest.raises(KeyboardInterrupt):

@@ -71,14 +71,16 @@ def test_models_train_finite_and_moving(records, number):
 
 
 def test_heatmaps_built_in_the_step_equal_the_pipelines(records):
-    """main.py trains on batches without ``pose``: the step builds it from ``pose_rcv``."""
+    """main.py trains on uint8 batches without ``pose``: the step converts them and builds
+    the heat-maps from ``pose_rcv``."""
     out = []
-    for heatmaps in (True, False):
+    for step_side in (False, True):
         trainer, _ = _trainer(101, records[0])
         ds = dpig_dataset(records[0], "DF", 2, shuffle=False, height=H, width=W,
-                          heatmaps=heatmaps)
+                          heatmaps=not step_side, uint8=step_side)
         batch = next(iter(trainer.model_inputs(ds)))
-        assert ("pose" in batch) == heatmaps
+        assert ("pose" in batch) != step_side
+        assert (batch["x"].dtype == tf.uint8) == (batch["mask"].dtype == tf.uint8) == step_side
         out.append(trainer.train_step(iter([batch, batch])))
     assert out[0] == out[1]
 

@@ -162,7 +162,8 @@ def run(config, parser):
     quirks = config.original_quirks
     ds = dpig_dataset(config.data_path, variant, config.batch_size,
                       shuffle=train or quirks, seed=config.seed, repeat=train or quirks,
-                      height=config.img_H, width=config.img_W, heatmaps=not train)
+                      height=config.img_H, width=config.img_W, heatmaps=not train,
+                      uint8=train)
     if train:
         if is_chief(strategy):  # the other workers of a cluster write nothing there
             with atomic_path(os.path.join(config.model_dir, "params.json")) as tmp, \

@@ -21,6 +21,7 @@ stderr and skipped (``on_error="skip"``) or raised as ``tf.errors.InvalidArgumen
 import os
 import sys
 
+import numpy as np
 import tensorflow as tf
 
 from tfposegen.models.dpig import records as R
@@ -28,6 +29,7 @@ from tfposegen.pose.maps import pose_heatmap
 from tfposegen.utils.files import dataset_files
 
 _RECORD, _END = tf.constant(0), tf.constant(1)
+_UNIT = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1)  # uint8 -> [-1, 1]
 CHUNK = 64  # records framed and checked together
 _PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv",
               "pose_mask_r4_{i}", "part_bbox_{i}", "part_vis_{i}")
@@ -156,30 +158,52 @@ def _file_dataset(path, size, decode, on_error):
     return ds.filter(lambda index, kind, f: kind == _RECORD).map(lambda index, kind, f: f)
 
 
-def _to_model_inputs(variant, height, width, heatmaps):
+def _to_model_inputs(variant, height, width, heatmaps, uint8):
     """Batch of parsed records -> the tensors DPIG's models consume."""
     def convert(f):
         out = {}
         for i, suffix in ((0, ""), (1, "_target")):
             rcv = f[f"pose_peaks_{i}_rcv"]
-            out["x" + suffix] = tf.cast(f[f"image_{i}"], tf.float32) / 127.5 - 1.0
+            out["x" + suffix] = f[f"image_{i}"]
             if heatmaps:
                 out["pose" + suffix] = pose_heatmap(rcv, height, width)
             out["pose_rcv" + suffix] = rcv
-            out["mask" + suffix] = tf.cast(f[f"pose_mask_r4_{i}"], tf.float32)[..., None]
+            out["mask" + suffix] = f[f"pose_mask_r4_{i}"][..., None]
             if variant == R.MARKET:
-                out["mask_r6" + suffix] = tf.cast(f[f"pose_mask_r6_{i}"], tf.float32)[..., None]
+                out["mask_r6" + suffix] = f[f"pose_mask_r6_{i}"][..., None]
             out["part_bbox" + suffix] = f[f"part_bbox_{i}"]
             out["part_vis" + suffix] = f[f"part_vis_{i}"]
             out["image_name" + suffix] = f[f"image_name_{i}"]
             out["id" + suffix] = f[f"id_{i}"]
-        return out
+        return out if uint8 else to_float(out, heatmaps=False)
     return convert
+
+
+def to_float(batch, heatmaps=True):
+    """Complete a batch read with ``uint8=True`` / ``heatmaps=False`` inside a training step:
+    ``x{t}`` uint8 [0, 255] -> float32 [-1, 1], ``mask*`` uint8 -> float32 {0, 1}, and
+    (``heatmaps``) ``pose{t}`` float32 [B, H, W, 18] built from ``pose_rcv{t}`` where
+    missing (for the keys present); float32 batches with heat-maps come back unchanged.
+    The numbers equal those of a batch read with the defaults."""
+    out = dict(batch)
+    for key, value in batch.items():
+        if value.dtype != tf.uint8:
+            continue
+        if key.startswith("x"):  # a table: inside tf.function x / 127.5 becomes x * (1 /
+            # 127.5), which differs by 1 ulp for 111 of the 256 values
+            out[key] = tf.gather(_UNIT, tf.cast(value, tf.int32))
+        elif key.startswith("mask"):
+            out[key] = tf.cast(value, tf.float32)
+    for suffix in ("", "_target") if heatmaps else ():
+        if "pose" + suffix not in out and "pose_rcv" + suffix in out:
+            h, w = out["x"].shape[1], out["x"].shape[2]
+            out["pose" + suffix] = pose_heatmap(out["pose_rcv" + suffix], h, w)
+    return out
 
 
 def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat=True,
                  on_error="skip", shuffle_buffer=256, drop_remainder=True, height=None,
-                 width=None, heatmaps=True, cache=None):
+                 width=None, heatmaps=True, cache=None, uint8=False):
     """``tf.data`` pipeline of DPIG pair batches.
 
     Args:
@@ -198,6 +222,10 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
             with False they are left out and a model builds them on its device from
             ``pose_rcv{t}`` with ``tfposegen.pose.maps.pose_heatmap`` (as the original
             built them inside its graph).
+        uint8: hand over images and masks as decoded, uint8 ``x{t}`` [B, H, W, 3] in
+            [0, 255] and ``mask*`` [B, H, W, 1] in {0, 1} (4x fewer bytes to copy and to
+            send to a device); :func:`to_float` in the model step converts them, and
+            builds missing heat-maps (as ``run_scripts/dpig/main.py`` trains).
         cache: None, "memory" or a file prefix: keep the decoded records (before
             shuffling) after the first pass, for sets that fit (a DF record takes about
             0.6 MB decoded, a Market record 0.1 MB). Corrupted records are reported on
@@ -232,6 +260,6 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    ds = ds.map(_to_model_inputs(variant, height, width, heatmaps),
+    ds = ds.map(_to_model_inputs(variant, height, width, heatmaps, uint8),
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

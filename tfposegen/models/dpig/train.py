@@ -30,6 +30,7 @@ from tfposegen.convert.tf1_checkpoint import TF1CheckpointError, load_tf1_checkp
 from tfposegen.losses import gan
 from tfposegen.models.dpig import losses as L
 from tfposegen.models.dpig.models import GROUPS, NUM_PARTS, appearance
+from tfposegen.models.dpig.pipeline import to_float
 from tfposegen.pose.maps import normalize_rcv, pose_heatmap
 from tfposegen.train.common import (
     apply_gradients,
@@ -165,15 +166,13 @@ class DPIGTrainer:
 
     # -- plumbing
     def _run(self, replica_fn, gi, batch, *args):
-        """``replica_fn(gi, batch, *args)`` on every replica; a batch without ``pose`` gets
-        its heat-maps built there from ``pose_rcv`` (on the replica's device, as the
-        original built them in its graph; the same numbers as the pipeline's)."""
-        def with_pose(gi, batch, *args):
-            if "pose" not in batch:
-                h, w = batch["x"].shape[1], batch["x"].shape[2]
-                batch = dict(batch, pose=pose_heatmap(batch["pose_rcv"], h, w))
-            return replica_fn(gi, batch, *args)
-        return run_replicas(self.strategy, with_pose, gi, batch, *args)
+        """``replica_fn(gi, batch, *args)`` on every replica; a batch read with
+        ``uint8=True`` or without ``pose`` is completed there (``pipeline.to_float``: on
+        the replica's device, as the original built its heat-maps in its graph; the same
+        numbers as the pipeline's)."""
+        def completed(gi, batch, *args):
+            return replica_fn(gi, to_float(batch), *args)
+        return run_replicas(self.strategy, completed, gi, batch, *args)
 
     def model_inputs(self, dataset):
         """The dataset with only the tensors the models read: global batches, which
