@@ -73,7 +73,7 @@ confidence 0 = missing), an RCV pickle, or OpenPose pickles. Conversion runs in
 ``num_workers`` processes, shows progress, writes each shard atomically and skips shards
 that already exist (an interrupted run resumes where it stopped, with identical files).
 
-Length: one module (about 610 lines) for the three original converters, since they share
+Length: one module (about 640 lines) for the three original converters, since they share
 the pair rules, the record features and the shard writer; the keypoint readers are in
 :mod:`tfposegen.pose.formats`.
 """
