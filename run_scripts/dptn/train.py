@@ -85,7 +85,7 @@ def main(argv):
     del argv
     from tfposegen.data.pose_pairs import pose_pair_dataset
     from tfposegen.models.dptn import train, weights
-    from tfposegen.train.common import is_chief, make_strategy, run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training, select_keys
     from tfposegen.utils.files import atomic_path
 
     if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
@@ -119,7 +119,7 @@ def main(argv):
         raise options.InputError(f"--batchSize: {e}") from None
     dataset = pose_pair_dataset(folder, size, batch_size=FLAGS.batchSize, shuffle=True,
                                 seed=FLAGS.seed, repeat=True, drop_remainder=True)
-    data = iter(dataset.map(lambda b: {k: b[k] for k in train.MODEL_KEYS}))
+    data = iter(select_keys(dataset, train.MODEL_KEYS))
     every = max(1, FLAGS.save_latest_freq // FLAGS.batchSize)
 
     def snapshot(step, kimg, writer):

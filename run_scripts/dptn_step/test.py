@@ -205,7 +205,7 @@ def main(argv):
         image, kp = mix_person(image_dir, annotation_csv, (height, width))
         person_b = (image, step_pose_maps(kp, height, width))
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def chain(source, source_pose, target_pose, noise, mix_image, mix_pose):
         sources, source_poses = source, source_pose
         if mix_from is not None:  # B from step mix_from on

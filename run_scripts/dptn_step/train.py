@@ -220,7 +220,7 @@ def main(argv):
 
     from tfposegen.models.dptn import step_train, weights
     from tfposegen.models.dptn.train import make_loss_vgg
-    from tfposegen.train.common import is_chief, make_strategy, run_training
+    from tfposegen.train.common import is_chief, make_strategy, run_training, select_keys
     from tfposegen.utils.files import atomic_path
 
     if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
@@ -264,9 +264,9 @@ def main(argv):
     keys = ("source_image", "target_image", "source_keypoints", "target_keypoints")
 
     def pairs():
-        return pose_pair_dataset(folder, options.network_size(), batch_size=FLAGS.batchSize,
-                                 shuffle=True, seed=FLAGS.seed, repeat=True,
-                                 drop_remainder=True).map(lambda b: {k: b[k] for k in keys})
+        return select_keys(pose_pair_dataset(
+            folder, options.network_size(), batch_size=FLAGS.batchSize, shuffle=True,
+            seed=FLAGS.seed, repeat=True, drop_remainder=True), keys)
 
     # the seeded first batch, the pair of every visual, from a pipeline of its own: a second
     # iterator of the training pipeline would share its reshuffling seed generator, and the

@@ -153,7 +153,7 @@ def main(argv):
     del argv
     from tfposegen.models.paint import train
     from tfposegen.models.paint.data import KEYS, record_dataset
-    from tfposegen.train.common import is_chief, make_strategy
+    from tfposegen.train.common import is_chief, make_strategy, select_keys
     from tfposegen.utils.files import atomic_path
 
     if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
@@ -185,7 +185,7 @@ def main(argv):
     keys = trainer.model_keys if FLAGS.stage != "lgn" else KEYS["lgn"]
     dataset = record_dataset(folder, trainer.batch_size, shuffle=True, seed=seed, repeat=True,
                              drop_remainder=True)
-    data = iter(dataset.map(lambda b: {k: b[k] for k in keys}))
+    data = iter(select_keys(dataset, keys))
     meta = {"preset": FLAGS.preset}
 
     if FLAGS.stage == "lgn":

@@ -172,6 +172,7 @@ def image_dataset(path, batch_size, resolution, shuffle=True, seed=0, repeat=Tru
         ds = ds.repeat()
     expected = tf.constant([3, resolution, resolution], tf.int64)
 
+    @tf.autograph.experimental.do_not_convert
     def parse(record):
         f = tf.io.parse_single_example(record, {"shape": tf.io.FixedLenFeature([3], tf.int64),
                                                 "data": tf.io.FixedLenFeature([], tf.string)})
@@ -184,8 +185,9 @@ def image_dataset(path, batch_size, resolution, shuffle=True, seed=0, repeat=Tru
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if xflip:  # each image gets its own stateless seed [2], derived from ``seed``
         seeds = tf.data.Dataset.random(seed=seed).batch(2)
-        ds = tf.data.Dataset.zip((seeds, ds)).map(
-            lambda s, im: tf.image.stateless_random_flip_left_right(im, s),
-            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        flip = tf.autograph.experimental.do_not_convert(
+            lambda s, im: tf.image.stateless_random_flip_left_right(im, s))
+        ds = tf.data.Dataset.zip((seeds, ds)).map(flip, num_parallel_calls=tf.data.AUTOTUNE,
+                                                  deterministic=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 

@@ -398,6 +398,7 @@ def _example_fn(image_size, sigma, with_parse, num_parse_classes, peak_only):
     height, width = image_size
     size = tf.constant([height, width], tf.float64)
 
+    @tf.autograph.experimental.do_not_convert
     def parse(serialized):
         ex = tf.io.parse_single_example(serialized, FEATURES)
         frame = tf.cast(ex["keypoint_frame"], tf.float64)

@@ -379,7 +379,7 @@ class TorchvisionInceptionFeatures:
         if keras.backend.backend() == "tensorflow":  # one trace for every batch size
             import tensorflow as tf
 
-            self._features = tf.function(self.model.features, input_signature=[
+            self._features = tf.function(self.model.features, autograph=False, input_signature=[
                 tf.TensorSpec([None, INCEPTION_SIZE, INCEPTION_SIZE, 3], tf.float32)])
 
     def __call__(self, images):

@@ -14,6 +14,18 @@ def apply_gradients(optimizer, tape, loss, variables):
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 
+def select_keys(dataset, keys):
+    """``dataset`` (of dicts) with only the entries ``keys`` present (e.g. the tensors a
+    training step reads, so that its iterator checkpoints); the keys missing from an
+    element are left out."""
+    keys = tuple(keys)
+
+    @tf.autograph.experimental.do_not_convert
+    def select(batch):
+        return {k: batch[k] for k in keys if k in batch}
+    return dataset.map(select)
+
+
 def run_replicas(strategy, replica_fn, *args):
     """``strategy.run(replica_fn, args)``; every output (a nest of scalars) averaged over the
     replicas."""

@@ -51,6 +51,7 @@ from tfposegen.train.common import (
     apply_gradients,
     model_variables,
     replicated_step,
+    select_keys,
     split_batch,
     variables_by_index,
 )
@@ -234,7 +235,7 @@ class ADGANTrainer:
 
     def model_inputs(self, dataset):
         """The dataset reduced to the tensors a step reads (so its iterator checkpoints)."""
-        return dataset.map(lambda b: {k: b[k] for k in MODEL_KEYS})
+        return select_keys(dataset, MODEL_KEYS)
 
     def _d_step(self, key, real, fake):
         d = self.nets[key]

@@ -99,7 +99,7 @@ class DGPProjector:
         self._render = self._compile(lambda: self.synthesis(self.wp, noise=self.noise))
 
     def _compile(self, fn):
-        return tf.function(fn, jit_compile=self.jit_compile)
+        return tf.function(fn, jit_compile=self.jit_compile, autograph=False)
 
     def encode(self):
         """Set ``wp = E(x)`` and reset the noise maps; returns the encoder image [1, R, R, 3]."""

@@ -78,10 +78,10 @@ class EncoderTrainer:
         self.D_opt.build(D.trainable_weights)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         jit_compile = xla_ok(self.strategy, jit_compile)
-        e_step = tf.function(self._e_step_fn, jit_compile=jit_compile)
-        d_step = tf.function(self._d_step_fn, jit_compile=jit_compile)
-        self._e_step = tf.function(lambda reals: self._run(e_step, reals))
-        self._d_step = tf.function(lambda reals: self._run(d_step, reals))
+        e_step = tf.function(self._e_step_fn, jit_compile=jit_compile, autograph=False)
+        d_step = tf.function(self._d_step_fn, jit_compile=jit_compile, autograph=False)
+        self._e_step = tf.function(lambda reals: self._run(e_step, reals), autograph=False)
+        self._d_step = tf.function(lambda reals: self._run(d_step, reals), autograph=False)
 
     def _run(self, replica_fn, *args):
         return run_replicas(self.strategy, replica_fn, *args)

@@ -78,6 +78,7 @@ def _decode(variant, height, width):
             out[key] = tf.zeros(R.concrete_shape(fld, height, width), dtypes[fld.kind])
         return out
 
+    @tf.autograph.experimental.do_not_convert
     def decode(index, kind, raw):
         f = tf.cond(kind == _RECORD, lambda: parse(raw), dummy)
         for key in [k for k in f if k.startswith("pose_mask_")]:
@@ -102,6 +103,7 @@ def _frame(path, size, on_error):
     empty chunk at the end becomes one END marker carrying the count; there a file the
     reader stopped early in (bytes left unread: a corrupted or truncated record, which TF
     cannot read past) is reported."""
+    @tf.autograph.experimental.do_not_convert
     def step(state, raw):
         count, consumed = state
         n = tf.size(raw, out_type=tf.int64)
@@ -123,6 +125,7 @@ def _check(path, on_error):
     (records dropped by ``ignore_errors``: unparseable or undecodable)."""
     what = "unparseable or undecodable record(s)"
 
+    @tf.autograph.experimental.do_not_convert
     def step(expected, item):
         index, kind, f = item
         previous = tf.concat([expected[None] - 1, index[:-1]], 0)
@@ -155,11 +158,14 @@ def _file_dataset(path, size, decode, on_error):
           .concatenate(end).scan((zero, zero), _frame(path, size, on_error)).unbatch()
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
           .ignore_errors().batch(CHUNK).scan(zero, _check(path, on_error)).unbatch())
-    return ds.filter(lambda index, kind, f: kind == _RECORD).map(lambda index, kind, f: f)
+    records = tf.autograph.experimental.do_not_convert(lambda index, kind, f: kind == _RECORD)
+    fields = tf.autograph.experimental.do_not_convert(lambda index, kind, f: f)
+    return ds.filter(records).map(fields)
 
 
 def _to_model_inputs(variant, height, width, heatmaps, uint8):
     """Batch of parsed records -> the tensors DPIG's models consume."""
+    @tf.autograph.experimental.do_not_convert
     def convert(f):
         out = {}
         for i, suffix in ((0, ""), (1, "_target")):
@@ -250,7 +256,8 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
     ds = tf.data.Dataset.from_tensor_slices((files, tf.constant(sizes, tf.int64)))
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.interleave(lambda p, n: _file_dataset(p, n, decode, on_error),
+    ds = ds.interleave(tf.autograph.experimental.do_not_convert(
+                           lambda p, n: _file_dataset(p, n, decode, on_error)),
                        cycle_length=min(len(files), 4) if shuffle else 1,
                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if cache is not None:

@@ -38,6 +38,7 @@ from tfposegen.train.common import (
     model_variables,
     run_replicas,
     same_on_every_worker,
+    select_keys,
     split_batch,
     variables_by_index,
 )
@@ -155,13 +156,16 @@ class DPIGTrainer:
                 if d_opt is not None:
                     d_opt.build(d_vars)
                 self.groups.append((mode, g_vars, d_vars, g_opt, d_opt))
-        self._g = [tf.function(lambda b, gi=gi: self._run(self._g_step, gi, b))
+        self._g = [tf.function(lambda b, gi=gi: self._run(self._g_step, gi, b),
+                               autograph=False)
                    for gi in range(len(self.groups))]
-        self._g_eval = [tf.function(lambda b, gi=gi: self._run(self._g_loss_only, gi, b))
+        self._g_eval = [tf.function(lambda b, gi=gi: self._run(self._g_loss_only, gi, b),
+                                    autograph=False)
                         for gi in range(len(self.groups))]
-        self._d = [tf.function(lambda b, i, gi=gi: self._run(self._d_step, gi, b, i))
+        self._d = [tf.function(lambda b, i, gi=gi: self._run(self._d_step, gi, b, i),
+                               autograph=False)
                    for gi in range(len(self.groups))]
-        self._clip = [tf.function(lambda gi=gi: self._clip_step(gi))
+        self._clip = [tf.function(lambda gi=gi: self._clip_step(gi), autograph=False)
                       for gi in range(len(self.groups))]
 
     # -- plumbing
@@ -179,7 +183,7 @@ class DPIGTrainer:
         :meth:`train_step` splits across the replicas (so its plain iterator checkpoints,
         also under ``MultiWorkerMirroredStrategy``, where every worker reads the same
         seeded batches and keeps its replicas' rows)."""
-        return dataset.map(lambda b: {k: b[k] for k in _MODEL_KEYS if k in b})
+        return select_keys(dataset, _MODEL_KEYS)
 
     def _noise(self, dim, purpose):
         """This replica's share of N(0, 0.2^2) noise [batch / replicas, dim]."""

@@ -159,7 +159,7 @@ def dptn_step_archive(G, old_size=(256, 176), sigma=6.0, limb_sigma=3.0):
     # the chain, traced once here for both signatures (transfer: A = B); as a concrete
     # function the endpoints' traces (two each in write_out) call it without retracing
     @tf.function(input_signature=[source, pose, source, pose, pose, scalar,
-                                  tf.TensorSpec([], tf.int64)])
+                                  tf.TensorSpec([], tf.int64)], autograph=False)
     def chain(a, pose_a, b, pose_b, target_pose, mix_from, seed):
         use_a = [tf.constant(j, tf.int32) < mix_from for j in range(1, steps + 1)]
         noise = step_noise(seed, tf.shape(a))

@@ -579,6 +579,7 @@ def record_dataset(pattern, batch_size=1, shuffle=True, seed=0, repeat=False, ep
         item = build_item(parse_record(serialized), seed, epoch + int(position) // count)
         return tuple(np.asarray(item[k], np.float32) for k in keys)
 
+    @tf.autograph.experimental.do_not_convert
     def to_dict(position, serialized):
         values = tf.numpy_function(build, [position, serialized], [tf.float32] * len(keys),
                                    stateful=False)

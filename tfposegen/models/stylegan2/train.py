@@ -17,6 +17,8 @@ functions of ``(seed, step)``, so a run resumed from a checkpoint continues exac
 Images are NHWC float32 in [-1, 1].
 """
 
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -126,13 +128,14 @@ class StyleGAN2Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.pl_mean = tf.Variable(0.0, trainable=False, name="pl_mean")
         jit_compile = xla_ok(self.strategy, jit_compile)
-        compile_ = lambda f: tf.function(f, jit_compile=jit_compile)  # noqa: E731
+        graph = functools.partial(tf.function, autograph=False)
+        compile_ = functools.partial(graph, jit_compile=jit_compile)
         run = self._run
-        self._g_main = tf.function(lambda: self._after_g_main(*run(compile_(self._g_main_step))))
-        self._d_main = tf.function(lambda reals: run(compile_(self._d_main_step), reals))
-        self._g_reg = tf.function(lambda: self._after_g_reg(*run(compile_(self._g_reg_step))))
-        self._d_reg = tf.function(lambda reals: run(compile_(self._d_reg_step), reals))
-        self._update_gs = tf.function(self._update_gs_step)
+        self._g_main = graph(lambda: self._after_g_main(*run(compile_(self._g_main_step))))
+        self._d_main = graph(lambda reals: run(compile_(self._d_main_step), reals))
+        self._g_reg = graph(lambda: self._after_g_reg(*run(compile_(self._g_reg_step))))
+        self._d_reg = graph(lambda reals: run(compile_(self._d_reg_step), reals))
+        self._update_gs = graph(self._update_gs_step)
 
     def _run(self, replica_fn, *args):
         return run_replicas(self.strategy, replica_fn, *args)
