@@ -2,7 +2,6 @@
 
 import pickle
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -93,10 +92,10 @@ def test_converted_folder_reloads_without_pickle(dgp_tiny, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_cli_converts_official_layout(tmp_path):
+def test_cli_converts_official_layout(tmp_path, warm_python):
     out = tmp_path / "conv"
-    r = subprocess.run([sys.executable, str(CLI), "dnnlib", "--input", str(REF), "--output",
-                        str(out)], capture_output=True, text=True)
+    r = subprocess.run([warm_python.python, str(CLI), "dnnlib", "--input", str(REF), "--output",
+                        str(out)], capture_output=True, text=True, env=warm_python.env())
     assert r.returncode == 0, r.stderr
     assert "Gs " in r.stdout and (out / "G.weights.h5").exists()
     ref = np.load(str(REF).replace(".pkl", ".npz"))
@@ -104,11 +103,12 @@ def test_cli_converts_official_layout(tmp_path):
     np.testing.assert_allclose(img, ref["img_const"], atol=1e-4)
 
 
-def test_cli_reports_bad_file(tmp_path):
+def test_cli_reports_bad_file(tmp_path, warm_python):
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a pickle")
-    r = subprocess.run([sys.executable, str(CLI), "dnnlib", "--input", str(bad),
-                        "--output", str(tmp_path / "o")], capture_output=True, text=True)
+    r = subprocess.run([warm_python.python, str(CLI), "dnnlib", "--input", str(bad),
+                        "--output", str(tmp_path / "o")], capture_output=True, text=True,
+                       env=warm_python.env())
     assert r.returncode == 2
     assert "bad.pkl" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()

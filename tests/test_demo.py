@@ -3,7 +3,6 @@
 import json
 import pathlib
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -71,14 +70,15 @@ def test_demo_encoder_inverts_held_out_people(demo_networks):
     assert psnr(recon) > 15  # measured: 16.1 dB, the average W 12.6 dB
 
 
-def test_readme_demo_runs_and_keeps_the_garment(tmp_path):
+def test_readme_demo_runs_and_keeps_the_garment(tmp_path, warm_python):
     """dgp_demo.py (short run) writes DGP's outputs, the PSNR table and the panel; already
     the projection is closer to the coarse alignment in the garment than the encoder."""
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "run_scripts" / "dgp" / "dgp_demo.py"), f"--output_dir={out}",
-         "--projection_steps=10", "--semantic_steps=5", "--pattern_steps=5",
-         "--nosave_video"], capture_output=True, text=True)
+        [warm_python.python, str(ROOT / "run_scripts" / "dgp" / "dgp_demo.py"),
+         f"--output_dir={out}", "--projection_steps=10", "--semantic_steps=5",
+         "--pattern_steps=5", "--nosave_video"], capture_output=True, text=True,
+        env=warm_python.env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("outputs_encoder.png", "outputs_projection.png",
                  "outputs_semantic_search.png", "outputs_pattern_search.png", "demo.png",
@@ -90,18 +90,19 @@ def test_readme_demo_runs_and_keeps_the_garment(tmp_path):
     assert "garment region" in proc.stdout
 
 
-def test_generate_images_samples_the_demo_generator(tmp_path):
+def test_generate_images_samples_the_demo_generator(tmp_path, warm_python):
     script = str(ROOT / "run_scripts" / "stylegan2" / "generate_images.py")
-    proc = subprocess.run([sys.executable, script, f"--outdir={tmp_path}", "--seeds=0-2"],
-                          capture_output=True, text=True)
+    python, env = warm_python.python, warm_python.env()
+    proc = subprocess.run([python, script, f"--outdir={tmp_path}", "--seeds=0-2"],
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     from PIL import Image
 
     grid = np.asarray(Image.open(tmp_path / "grid.png"))
     assert grid.shape == (64, 192, 3) and grid.std() > 20   # three 64 px people, not flat
-    proc = subprocess.run([sys.executable, script, f"--outdir={tmp_path}", "--seeds=1-x"],
-                          capture_output=True, text=True)
+    proc = subprocess.run([python, script, f"--outdir={tmp_path}", "--seeds=1-x"],
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 2 and "--seeds" in proc.stderr
-    proc = subprocess.run([sys.executable, script, f"--network={tmp_path / 'nope.pkl'}"],
-                          capture_output=True, text=True)
+    proc = subprocess.run([python, script, f"--network={tmp_path / 'nope.pkl'}"],
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 2 and "nope.pkl: --network not found" in proc.stderr

@@ -5,7 +5,6 @@ import os
 import pathlib
 import pickle
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -383,7 +382,7 @@ def test_market_and_rcv_converters(tmp_path):
     assert result["records"] == 4  # each image once, with the image 100 later (or the last)
 
 
-def test_bad_input_messages_name_the_path(df_root, tmp_path):
+def test_bad_input_messages_name_the_path(df_root, tmp_path, warm_python):
     root, _ = df_root
     with pytest.raises(C.ConvertError, match=str(tmp_path / "none" / "PoseFiltered")):
         C.plan_df(str(tmp_path / "none"), "test")
@@ -396,9 +395,10 @@ def test_bad_input_messages_name_the_path(df_root, tmp_path):
     bad_csv.write_text("name:keypoints_y:keypoints_x\nx.jpg: [1, 2]\n")
     with pytest.raises(F.PoseFileError, match=f"{bad_csv}:2"):
         F.load_keypoint_csv(str(bad_csv))
-    proc = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "convert_DF.py"),
+    proc = subprocess.run([warm_python.python,
+                           str(ROOT / "run_scripts" / "dpig" / "convert_DF.py"),
                            str(tmp_path / "none"), "test"], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env=warm_python.env())
     assert proc.returncode == 2
     assert f"convert_DF.py: error: {tmp_path / 'none'}" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -290,7 +290,7 @@ def _tiny_101_checkpoint(tmp_path):
     return nets, prefix
 
 
-def test_pose_transfer_script_equals_the_models(records, tmp_path):
+def test_pose_transfer_script_equals_the_models(records, tmp_path, warm_python):
     """pose_transfer.py on a photo with keypoint files: the output equals the encoder and
     generator fed the fitted photo, part boxes from its keypoints and the target pose map;
     a photo already at the model's size is left as it is."""
@@ -303,13 +303,14 @@ def test_pose_transfer_script_equals_the_models(records, tmp_path):
     for name, rcv in (("me.png", batch["pose_rcv"][0]), ("pose.png", batch["pose_rcv_target"][0])):
         ys, xs = kp(np.asarray(rcv))
         (tmp_path / f"{name}.csv").write_text(f"name:keypoints_y:keypoints_x\n{name}: {ys}: {xs}\n")
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
+    python, env = warm_python.python, warm_python.env()
+    r = subprocess.run([python, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={tmp_path / 'me.png'}",
                         f"--photo_keypoints={tmp_path / 'me.png.csv'}",
                         f"--target={tmp_path / 'pose.png.csv'}", f"--pretrained_path={prefix}",
                         f"--img_H={H}", f"--img_W={W}", "--conv_hidden_num=8", "--z_num=8",
                         f"--output={tmp_path / 'out.png'}"], capture_output=True, text=True,
-                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                       env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     x = tf.constant(photo[None].astype(np.float32) / 127.5 - 1)
     first = {k: v[:1] for k, v in batch.items()}
@@ -318,27 +319,28 @@ def test_pose_transfer_script_equals_the_models(records, tmp_path):
     got = np.asarray(Image.open(tmp_path / "out.png"))
     assert np.mean(np.abs(got.astype(int) - want)) < 0.5
     assert (tmp_path / "out_strip.png").exists()
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
+    r = subprocess.run([python, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={tmp_path / 'me.png'}", f"--target={tmp_path / 'nowhere.csv'}",
                         f"--photo_keypoints={tmp_path / 'me.png.csv'}",
                         f"--pretrained_path={prefix}", f"--output={tmp_path / 'o.png'}"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "nowhere.csv" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_pose_transfer_script_on_two_photos(tmp_path):
+def test_pose_transfer_script_on_two_photos(tmp_path, warm_python):
     """The target pose detected in a second photo (the DGP sample photos, BlazePose)."""
     dgp = SHARED / "data" / "dgp"
     if not dgp.is_dir():
         pytest.skip(f"{dgp} not present")
     _, prefix = _tiny_101_checkpoint(tmp_path)
-    r = subprocess.run([sys.executable, str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
+    r = subprocess.run([warm_python.python,
+                        str(ROOT / "run_scripts" / "dpig" / "pose_transfer.py"),
                         f"--photo={dgp / 'model_1' / 'model_info' / 'model_img.png'}",
                         f"--target={dgp / 'model_2' / 'model_info' / 'model_img.png'}",
                         f"--pretrained_path={prefix}", f"--img_H={H}", f"--img_W={W}",
                         "--conv_hidden_num=8", "--z_num=8",
                         f"--output={tmp_path / 'o' / 'x.png'}"], capture_output=True,
-                       text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                       text=True, env=warm_python.env())
     if "model files" in r.stderr:
         pytest.skip("BlazePose model files unavailable")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -386,16 +388,16 @@ np.savez(sys.argv[2], **out)
 """
 
 
-def test_two_replicas_make_the_update_of_one_device(records, tmp_path):
+def test_two_replicas_make_the_update_of_one_device(records, tmp_path, warm_python):
     """MirroredStrategy on two logical CPUs against one device, global batch 2: model 101
     (DCGAN critic with batch statistics, synchronised across replicas) and 103 (WGAN with
     clipping, mapping-net noise drawn for the global batch) end with the same weights, every
     variable to 5e-6, and losses (measured: 7.5e-7 apart, bit-identical over 8 runs with up to
     4 copies at once on 2 cores; unsynchronised batch statistics put 140,000 of 425,000
     weights of 101 more than 1e-5 apart)."""
-    proc = subprocess.run([sys.executable, "-c", MIRRORED, records[0], str(tmp_path / "o.npz")],
-                          capture_output=True, text=True,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    proc = subprocess.run([warm_python.python, "-c", MIRRORED, records[0],
+                           str(tmp_path / "o.npz")], capture_output=True, text=True,
+                          env=warm_python.env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = np.load(tmp_path / "o.npz")
     for number in (101, 103):

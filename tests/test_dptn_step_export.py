@@ -82,7 +82,7 @@ def keras_steps(G, sources, source_kps, kp_t):
     return np.stack([np.asarray(t) for t in targets])
 
 
-def test_step_export_round_trips_in_a_fresh_process(tmp_path):
+def test_step_export_round_trips_in_a_fresh_process(tmp_path, warm_python):
     """A networks folder exported by run_scripts/export_savedmodel.py --dptn_step_checkpoint,
     reloaded in a new process: dptn_step_pose_transfer equals generate_steps fed the numpy
     pose maps and step_noise(seed) at every step (measured: 0), the final image is the last
@@ -93,9 +93,9 @@ def test_step_export_round_trips_in_a_fresh_process(tmp_path):
     G = StepGenerator(H, W, **TINY_G)
     folder = weights.save_networks({"G": G}, str(tmp_path / "latest_net"))
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "run_scripts", "export_savedmodel.py"),
+        [warm_python.python, os.path.join(ROOT, "run_scripts", "export_savedmodel.py"),
          f"--dptn_step_checkpoint={folder}", f"--export_dir={tmp_path / 'export'}"],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+        capture_output=True, text=True, env=warm_python.env(PYTHONPATH=ROOT), timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     images, kp_s, images_b, kp_b, kp_t = persons()
     np.savez(tmp_path / "in.npz", images=images, kp_s=kp_s, images_b=images_b, kp_b=kp_b,

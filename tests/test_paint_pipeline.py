@@ -5,7 +5,6 @@ bad-input errors, and the script on --synthetic."""
 
 import os
 import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -189,10 +188,10 @@ def test_bad_inputs_raise_naming_what_is_wrong(nets, inputs):
         P.layouts(nets.lgn, P.lgn_inputs(keypoints, SIZE, SIZE), np.zeros((1, 8)))
 
 
-def test_script_writes_every_output_on_synthetic(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+def test_script_writes_every_output_on_synthetic(tmp_path, warm_python):
+    env = warm_python.env(CUDA_VISIBLE_DEVICES="")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "run_scripts/paint/generate.py"),
+    proc = subprocess.run([warm_python.python, os.path.join(ROOT, "run_scripts/paint/generate.py"),
                            "--out", str(out), "--synthetic", "--preset", "tiny",
                            "--num_layouts", "2", "--seed", "1"],
                           capture_output=True, text=True, env=env, timeout=300)

@@ -7,7 +7,6 @@ import math
 import os
 import pickle
 import subprocess
-import sys
 import warnings
 import zipfile
 
@@ -324,15 +323,15 @@ def test_two_people_warn_and_use_the_most_confident(model):
     assert np.all((shoulders > side) & (shoulders < side + a.shape[1]))
 
 
-def test_script_writes_csv_and_fails_cleanly(model, tmp_path):
+def test_script_writes_csv_and_fails_cleanly(model, tmp_path, warm_python):
     images = tmp_path / "images"
     images.mkdir()
     for sample in ("model_1", "model_2"):
         Image.open(photo(sample)).save(images / f"{sample}.png")
     out = tmp_path / "poses.csv"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    python, env = warm_python.python, warm_python.env()
     script = os.path.join(ROOT, "run_scripts", "detect_keypoints.py")
-    done = subprocess.run([sys.executable, script, str(images), "--output", str(out)],
+    done = subprocess.run([python, script, str(images), "--output", str(out)],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     poses = F.load_keypoint_csv(str(out))
@@ -341,7 +340,7 @@ def test_script_writes_csv_and_fails_cleanly(model, tmp_path):
     np.testing.assert_allclose(poses["model_2.png"].rcv[:, :2],
                                np.round(kp) * (kp >= 0), atol=0)
     Image.new("RGB", (40, 40), "white").save(images / "tiny.png")
-    done = subprocess.run([sys.executable, script, str(images / "tiny.png"), "--output",
+    done = subprocess.run([python, script, str(images / "tiny.png"), "--output",
                            str(tmp_path / "x.csv")], capture_output=True, text=True, env=env,
                           cwd=ROOT)
     assert done.returncode == 2

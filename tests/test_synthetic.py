@@ -188,15 +188,15 @@ def test_no_tensorflow_import():
     assert out.stdout.strip() == "False"
 
 
-def test_synthetic_training_records(tmp_path):
+def test_synthetic_training_records(tmp_path, warm_python):
     """images_to_tfrecords.py --synthetic writes make_model_images' images, in seed order."""
     from tfposegen.data.image_records import image_dataset
 
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "run_scripts", "stylegan2", "images_to_tfrecords.py")
-    proc = subprocess.run([sys.executable, script, "--synthetic=3", "--synthetic_seed=5",
+    proc = subprocess.run([warm_python.python, script, "--synthetic=3", "--synthetic_seed=5",
                            f"--out_dir={tmp_path}", "--resolution=32"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=warm_python.env())
     assert proc.returncode == 0, proc.stderr
     batch = next(iter(image_dataset(tmp_path, 3, 32, shuffle=False, repeat=False))).numpy()
     expected = np.stack(list(synthetic.make_model_images([5, 6, 7], 32)))
