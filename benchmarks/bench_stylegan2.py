@@ -9,6 +9,11 @@ stride-2 transposed ``Conv0_up`` (a quarter of the DESIGN.md count, which takes 
 size); forward+backward counts 2x forward: backward is taken with respect to W+ and the noise
 maps (DGP's projection / pattern-search gradients), which needs each conv's data gradient but
 no kernel gradient.
+
+``--modconv fused`` adds rows for NVlabs' fused form at batch 1 (the style and the
+demodulation folded into the kernel, one plain convolution; timed with the library's layers
+patched, XLA only): it saves the two scalings of the activations per conv, but its backward
+pass needs each kernel's gradient (a second convolution-sized product) to reach the styles.
 """
 
 import argparse
@@ -18,8 +23,11 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf
+from keras import ops
 
 from tfposegen.models.stylegan2 import SynthesisNetwork
+from tfposegen.models.stylegan2 import layers as sg2_layers
+from tfposegen.ops import upsample_conv2d
 
 
 def matmul_peak(n=4096, reps=5):
@@ -45,13 +53,25 @@ def conv_flops(syn):
     return executed, design
 
 
+def fused_modulated_conv2d(x, w, styles, demodulate=True, up=False,
+                           resample_kernel=(1, 3, 3, 1), eps=1e-8):
+    """Batch-1 form of ``tfposegen.ops.modulated_conv2d`` (same math): ``w * s``, divided by
+    its per-output-channel norm, then one convolution of ``x`` [1, H, W, Cin]."""
+    w = w * styles[0][None, None, :, None]
+    if demodulate:
+        w = w * ops.rsqrt(ops.sum(ops.square(w), axis=[0, 1, 2], keepdims=True) + eps)
+    if up:
+        return upsample_conv2d(x, w, k=resample_kernel)
+    return ops.conv(x, w, strides=1, padding="same")
+
+
 def _timeit(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
 
 
-def bench(resolution, reps):
+def bench(resolution, reps, modconv=("unfused",)):
     syn = SynthesisNetwork(resolution=resolution, fmap_base=16384)
     ws = tf.random.normal([1, syn.num_ws, 512])
     noise = [tf.Variable(v) for v in syn.noise_vars]
@@ -66,14 +86,21 @@ def bench(resolution, reps):
         return tape.gradient(loss, [ws] + noise)
 
     rows = []
-    for mode in ("eager", "tf.function", "XLA"):
+    modes = [("eager", "unfused"), ("tf.function", "unfused"), ("XLA", "unfused")]
+    modes += [("XLA", "fused") for m in modconv if m == "fused"]
+    library_op = sg2_layers.modulated_conv2d
+    for mode, form in modes:
+        sg2_layers.modulated_conv2d = (fused_modulated_conv2d if form == "fused"
+                                       else library_op)
         for name, fn in (("forward", fwd), ("forward+backward", fwd_bwd)):
             f = fn if mode == "eager" else tf.function(fn, jit_compile=(mode == "XLA"))
             def call(f=f):
                 tf.nest.map_structure(lambda t: t.numpy(), f(ws))
             first = _timeit(call)
             times = [_timeit(call) for _ in range(reps)]
-            rows.append((resolution, mode, name, first, min(times)))
+            label = mode if form == "unfused" else f"{mode}, fused modconv"
+            rows.append((resolution, label, name, first, min(times)))
+    sg2_layers.modulated_conv2d = library_op
     return rows, conv_flops(syn)
 
 
@@ -81,6 +108,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--resolutions", default="256,512")
     p.add_argument("--reps", type=int, default=2)
+    p.add_argument("--modconv", default="unfused",
+                   help="unfused (the library's form) or unfused,fused (adds XLA rows of the "
+                        "batch-1 fused form)")
     args = p.parse_args()
     peak = matmul_peak()
     print(f"float32 matmul peak (4096^3, tf.function): {peak:.0f} GFLOP/s; "
@@ -89,7 +119,7 @@ def main():
     print("| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
     print("|---|---|---|---|---|---|---|---|")
     for res in [int(r) for r in args.resolutions.split(",")]:
-        rows, (flops, design) = bench(res, args.reps)
+        rows, (flops, design) = bench(res, args.reps, args.modconv.split(","))
         eager = {name: t for (_, mode, name, _, t) in rows if mode == "eager"}
         for r, mode, name, first, t in rows:
             f = flops * (2 if name != "forward" else 1)
