@@ -16,6 +16,7 @@ Sequential order; :mod:`tfposegen.models.dptn.weights` names them.
 import keras
 from keras import layers, ops
 
+from tfposegen.layers.composite import BuiltByFirstCall
 from tfposegen.layers.normalization import InstanceNorm
 from tfposegen.layers.spectral_norm import SpectralNormalization
 
@@ -41,7 +42,7 @@ def up(layer, x):
     return layer(x)[:, 1:, 1:, :]
 
 
-class _Block(keras.layers.Layer):
+class _Block(BuiltByFirstCall, keras.layers.Layer):
     """Common config of the blocks: output channels, hidden channels, norm, SN."""
 
     def __init__(self, filters, hidden=None, norm=True, use_spect=False, **kwargs):

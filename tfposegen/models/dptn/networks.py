@@ -20,6 +20,7 @@ img_f / ngf)`` channels; decoder stage i has ``ngf * min(2^(layers-i-2), img_f /
 import keras
 from keras import ops
 
+from tfposegen.layers.composite import BuiltByFirstCall
 from tfposegen.models.dptn import blocks as B
 from tfposegen.models.dptn.ptm import PTM
 from tfposegen.train.precision import to_float32
@@ -29,7 +30,7 @@ def _encoder_channels(ngf, img_f, layers):
     return [ngf * min(2 ** (i + 1), img_f // ngf) for i in range(layers - 1)]
 
 
-class ContentEncoder(keras.layers.Layer):
+class ContentEncoder(BuiltByFirstCall, keras.layers.Layer):
     """En_c: ``block0``, ``encoder{i}``, ``mblock{i}`` on an image concatenated with pose
     maps: [B, H, W, in] -> [B, H / 2^layers, W / 2^layers, C] (C = ngf * min(2^(layers-1),
     img_f / ngf), 256 for DPTN)."""
@@ -65,7 +66,7 @@ class SourceEncoder(ContentEncoder):
         super().__init__(ngf, img_f, layers, 0, use_spect, **kwargs)
 
 
-class Decoder(keras.layers.Layer):
+class Decoder(BuiltByFirstCall, keras.layers.Layer):
     """The shared decoder De: ``decoder{i}`` (residual up-sampling blocks) and ``outconv``:
     [B, h, w, C] -> [B, h * 2^layers, w * 2^layers, 3] in (-1, 1). Stage i has ``ngf *
     min(2^(layers-i-2), img_f / ngf)`` channels, the last ``ngf``."""
@@ -90,7 +91,7 @@ class Decoder(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable("tfposegen_dptn")
-class DPTNGenerator(keras.Model):
+class DPTNGenerator(BuiltByFirstCall, keras.Model):
     """The Dual-task Pose Transformer Network.
 
     Call: ``G(source, source_pose, target_pose, is_train=True)`` with ``source`` float
@@ -137,7 +138,7 @@ class DPTNGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable("tfposegen_dptn")
-class ResDiscriminator(keras.Model):
+class ResDiscriminator(BuiltByFirstCall, keras.Model):
     """DPTN's discriminator: image [B, H, W, input_nc] in [-1, 1] -> patch scores
     [B, H / 2^layers, W / 2^layers, 1] (no sigmoid).
 

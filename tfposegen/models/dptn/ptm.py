@@ -18,12 +18,13 @@ import keras
 from keras import layers, ops
 
 from tfposegen.layers.attention import TorchMultiheadAttention
+from tfposegen.layers.composite import BuiltByFirstCall
 from tfposegen.layers.normalization import InstanceNorm
 
 SLOPE = 0.1
 
 
-class _TokenBlock(keras.layers.Layer):
+class _TokenBlock(BuiltByFirstCall, keras.layers.Layer):
     def __init__(self, d_model, nhead, dim_feedforward, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.nhead = int(d_model), int(nhead)
@@ -68,7 +69,7 @@ class TTB(_TokenBlock):
         return self.norm3(t + self._ffn(t))
 
 
-class PTM(keras.layers.Layer):
+class PTM(BuiltByFirstCall, keras.layers.Layer):
     """The Pose Transformer Module: (F_ss, F_st, F_s) [B, H, W, C] each -> refined F_st
     [B, H, W, C].
 

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfposegen.layers.composite import BuiltByFirstCall
 from tfposegen.models.dptn.networks import (
     ContentEncoder,
     Decoder,
@@ -31,7 +32,7 @@ from tfposegen.train.precision import to_float32
 
 
 @keras.saving.register_keras_serializable("tfposegen_dptn")
-class StepGenerator(keras.Model):
+class StepGenerator(BuiltByFirstCall, keras.Model):
     """DPTN_step's generator at a fixed size H x W (its step maps are H x W tables).
 
     Call: ``G(source_pose, target_pose, source_step, xt, step=j)`` with the poses float
