@@ -3,13 +3,14 @@ and training losses, side by side in one process.
 
     python benchmarks/bench_precision.py [--resolutions 256[,512]] [--steps N]
                                          [--quality_steps N] [--train_steps N] [--data DIR]
-                                         [--json PATH]
+                                         [--compile xla|function] [--json PATH]
 
 For each resolution (256: ``config_f_256``, 512: ``dgp_512``; 32: ``tiny_32`` for smoke runs)
 and each precision (the Keras global policy set with ``tfposegen.train.precision`` before the
 networks are built; random weights, seeded identically, so both precisions hold the same
 float32 values), all compiled with XLA as ``benchmarks/bench_dgp.py`` (whose helpers this
-imports):
+imports), or with ``--compile function`` as plain ``tf.function`` graphs (TensorFlow's own
+kernels: oneDNN's where TF enables it, on CPUs with AVX512_VNNI / AVX512_BF16 / AMX):
 
 1. speed: seconds per call (median of ``--steps``) of each network forward+backward - G
    synthesis (d/dW+), D, VGG16 ``block4_conv3`` and ResNet101 @331 (d/dimage, as in
@@ -84,7 +85,8 @@ def encoder_fn(E, inputs):
     return fn, x
 
 
-def bench_precision_resolution(precision, resolution, inputs, n, quality_steps):
+def bench_precision_resolution(precision, resolution, inputs, n, quality_steps,
+                               jit_compile=True):
     """Speed and the short-run images of one precision at one resolution.
 
     Returns:
@@ -100,7 +102,7 @@ def bench_precision_resolution(precision, resolution, inputs, n, quality_steps):
                "first_weight": float(np.sum(G.synthesis.weights[-1].numpy()))}
         # quality first (fresh networks, as the DGP run script): encode + a few steps each
         projector = DGPProjector(G.synthesis, D, E, inputs, vgg=vgg, attr=attr,
-                                 jit_compile=True, precision=precision)
+                                 jit_compile=jit_compile, precision=precision)
         images = {"encoder": projector.encode()}
         projected = None
         for phase in PHASES:
@@ -116,7 +118,7 @@ def bench_precision_resolution(precision, resolution, inputs, n, quality_steps):
         fns = bench_dgp.component_fns(G, D, vgg, attr, inputs)
         fns = {k: fns[k] for k in ("G", "D", "VGG16", "ResNet101")}
         fns["encoder"] = encoder_fn(E, inputs)
-        out["components"] = bench_dgp.bench_components(fns, True, n)
+        out["components"] = bench_dgp.bench_components(fns, jit_compile, n)
     return out
 
 
@@ -254,13 +256,14 @@ def write_json(path, args, results, train, flags_present, load):
     """The key figures and the raw timings as JSON (the layout of ``bench_data.py``)."""
     figures, raw = [], {"resolutions": {}, "training": train, "cpu_flags": flags_present}
     base = "float32, same run"
+    mode = "XLA" if args.compile == "xla" else "tf.function"
     for res, r in results.items():
         parts = [(LABELS[k], r[FP32]["components"][k], r[BF16]["components"][k])
                  for k in NETWORKS]
         parts += [(f"DGP step {p}", r[FP32]["phases"][p], r[BF16]["phases"][p])
                   for p in PHASES]
         for what, f, b in parts:
-            figures.append(dict(what=f"{what}, forward+backward, bf16", setting=f"{res} px, XLA",
+            figures.append(dict(what=f"{what}, forward+backward, bf16", setting=f"{res} px, {mode}",
                                 value=b[1], unit="s", ratio=f[1] / b[1], baseline=base))
         for name in ("encoder", *PHASES):
             figures.append(dict(
@@ -291,6 +294,9 @@ def main():
     p.add_argument("--train_steps", type=int, default=5, help="steps per tiny trainer")
     p.add_argument("--data", default=bench_dgp.DATA,
                    help="DGP sample folder with cloth_1/ and model_info/ (else procedural)")
+    p.add_argument("--compile", default="xla", choices=["xla", "function"],
+                   help="networks and DGP steps as XLA (jit_compile=True, DGP's default) or "
+                        "plain tf.function graphs")
     p.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = p.parse_args()
     resolutions = [int(r) for r in args.resolutions.split(",")]
@@ -303,7 +309,9 @@ def main():
     start = time.perf_counter()
     load = [os.getloadavg()[0]]
     present, line = cpu_flags()
-    print("# float32 vs mixed bfloat16 (batch 1, random weights, XLA)\n")
+    jit_compile = args.compile == "xla"
+    print(f"# float32 vs mixed bfloat16 (batch 1, random weights, "
+          f"{'XLA' if jit_compile else 'plain tf.function'})\n")
     print(bench_dgp.machine())
     print(f"CPU flags line: {line}")
     native = any(f in present for f in ("avx512_bf16", "amx_bf16"))
@@ -321,7 +329,7 @@ def main():
         results[res] = {}
         for precision in PRECISIONS:
             results[res][precision] = bench_precision_resolution(
-                precision, res, inputs, args.steps, args.quality_steps)
+                precision, res, inputs, args.steps, args.quality_steps, jit_compile)
             keras.backend.clear_session()
         same = results[res][FP32]["first_weight"] == results[res][BF16]["first_weight"]
         print(f"{res} px ({bench_dgp.PRESETS[res]}): measured in {time.perf_counter() - t0:.0f}"
