@@ -10,7 +10,7 @@ size); forward+backward counts 2x forward: backward is taken with respect to W+ 
 maps (DGP's projection / pattern-search gradients), which needs each conv's data gradient but
 no kernel gradient.
 
-``--modconv fused`` adds rows for NVlabs' fused form at batch 1 (the style and the
+``--fused_modconv`` adds rows for NVlabs' fused form at batch 1 (the style and the
 demodulation folded into the kernel, one plain convolution; timed with the library's layers
 patched, XLA only): it saves the two scalings of the activations per conv, but its backward
 pass needs each kernel's gradient (a second convolution-sized product) to reach the styles.
@@ -71,7 +71,7 @@ def _timeit(fn):
     return time.perf_counter() - t
 
 
-def bench(resolution, reps, modconv=("unfused",)):
+def bench(resolution, reps, fused_modconv=False):
     syn = SynthesisNetwork(resolution=resolution, fmap_base=16384)
     ws = tf.random.normal([1, syn.num_ws, 512])
     noise = [tf.Variable(v) for v in syn.noise_vars]
@@ -87,7 +87,8 @@ def bench(resolution, reps, modconv=("unfused",)):
 
     rows = []
     modes = [("eager", "unfused"), ("tf.function", "unfused"), ("XLA", "unfused")]
-    modes += [("XLA", "fused") for m in modconv if m == "fused"]
+    if fused_modconv:
+        modes.append(("XLA", "fused"))
     library_op = sg2_layers.modulated_conv2d
     for mode, form in modes:
         sg2_layers.modulated_conv2d = (fused_modulated_conv2d if form == "fused"
@@ -108,9 +109,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--resolutions", default="256,512")
     p.add_argument("--reps", type=int, default=2)
-    p.add_argument("--modconv", default="unfused",
-                   help="unfused (the library's form) or unfused,fused (adds XLA rows of the "
-                        "batch-1 fused form)")
+    p.add_argument("--fused_modconv", action="store_true",
+                   help="add XLA rows of the batch-1 fused modulated conv (module docstring)")
     args = p.parse_args()
     peak = matmul_peak()
     print(f"float32 matmul peak (4096^3, tf.function): {peak:.0f} GFLOP/s; "
@@ -119,7 +119,7 @@ def main():
     print("| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
     print("|---|---|---|---|---|---|---|---|")
     for res in [int(r) for r in args.resolutions.split(",")]:
-        rows, (flops, design) = bench(res, args.reps, args.modconv.split(","))
+        rows, (flops, design) = bench(res, args.reps, args.fused_modconv)
         eager = {name: t for (_, mode, name, _, t) in rows if mode == "eager"}
         for r, mode, name, first, t in rows:
             f = flops * (2 if name != "forward" else 1)
