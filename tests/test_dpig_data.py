@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from tfposegen.data import synthetic_persons as S
 from tfposegen.models.dpig import convert as C
-from tfposegen.models.dpig.pipeline import dpig_dataset, to_float
+from tfposegen.models.dpig.pipeline import PipelineError, dpig_dataset, frame_count, to_float
 from tfposegen.pose import formats as F
 from tfposegen.pose import maps as P
 
@@ -291,6 +291,53 @@ def test_reader_field_records_are_small_and_read_the_same(df_root, df_train, tmp
         C.write_plan(plan, verbose=False, fields="some")
 
 
+def _batches_equal(a_dir, b_dir, dataset, **options):
+    """Every batch of two readers over the same pairs is equal; how many batches."""
+    n = 0
+    for a, b in zip(dpig_dataset(str(a_dir), dataset, 2, shuffle=False, repeat=False, **options),
+                    dpig_dataset(str(b_dir), dataset, 2, shuffle=False, repeat=False, **options)):
+        if options.get("uint8"):
+            a, b = to_float(a, dataset=dataset), to_float(b, dataset=dataset)
+        assert sorted(a) == sorted(b)
+        for key in a:
+            np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
+        n += 1
+    return n
+
+
+def test_keypoint_field_records_rebuild_the_masks_exactly(df_root, df_train, tmp_path):
+    root, layout = df_root
+    plan = C.plan_df(str(root), "train")._replace(out_dir=str(tmp_path / "kp"))
+    assert C.write_plan(plan, verbose=False, fields="keypoints")["records"] == \
+        df_train[1]["records"]
+    name = "DeepFashion_train_00000-of-00001.tfrecord"
+    wanted = {"image_name", "image_raw", "id", "pose_peaks_rcv", "part_bbox", "part_vis"}
+    keys = set(_table_keys({k: v for k, v in DF_TABLE.items() if k in wanted}))
+    assert set(_read_examples(tmp_path / "kp" / name)[0].features.feature) == keys
+    assert (tmp_path / "kp" / name).stat().st_size * 20 < \
+        (root / "DF_train_data" / name).stat().st_size
+    full, kp = root / "DF_train_data", tmp_path / "kp"
+    batch = next(iter(dpig_dataset(str(kp), "DF", 2, shuffle=False, uint8=True)))
+    assert "mask" not in batch and to_float(batch, dataset="df")["mask"].shape == (2, 256, 256, 1)
+    assert _batches_equal(full, kp, "DF") == df_train[1]["records"] // 2
+    assert _batches_equal(full, kp, "DF", heatmaps=False, uint8=True) > 0
+    assert _batches_equal(full, full, "DF", masks="keypoints") > 0  # masks from keypoints too
+    with pytest.raises(PipelineError, match=f"{kp / name}.*masks='keypoints'"):
+        dpig_dataset(str(kp), "DF", 2, masks="records")
+    mroot = tmp_path / "market"
+    S.write_market_layout(str(mroot), identities=2, poses=3, seed=5)
+    for fields in ("all", "keypoints"):
+        plan = C.plan_market(str(mroot), "train")._replace(out_dir=str(tmp_path / fields))
+        C.write_plan(plan, verbose=False, fields=fields)
+    assert _batches_equal(tmp_path / "all", tmp_path / "keypoints", "Market", heatmaps=False,
+                          uint8=True) > 0  # mask and the radius-7 mask_r6
+    S.write_openpose_json(str(tmp_path / "json"), layout["filted_up_test"])
+    plan = C.plan_df(str(root), "test", pose_file=str(tmp_path / "json"))
+    with pytest.raises(C.ConvertError, match="float"):
+        C.write_plan(plan._replace(out_dir=str(tmp_path / "f")), verbose=False,
+                     fields="keypoints")
+
+
 def test_resume_after_interruption_gives_identical_files(df_root, tmp_path, monkeypatch):
     root, _ = df_root
     plan = C.plan_df(str(root), "test")._replace(out_dir=str(tmp_path / "full"))
@@ -418,6 +465,7 @@ def test_corrupted_records_reported_with_file_and_index(df_root, df_train, tmp_p
         ds = dpig_dataset(str(path), "DF", 1, shuffle=False, repeat=False, on_error=on_error)
         return sum(1 for _ in ds)
 
+    assert frame_count(str(path)) == (4, False)  # the fifth record does not fit
     assert count("skip") == 3  # records 0, 1, 3
     err = capfd.readouterr().err
     assert f"{path}" in err and "record index 2 to 2" in err

@@ -209,7 +209,7 @@ def _image_features(item, pose, extra, i, height, width, rng):
 
 
 def format_record(item, fields="all"):
-    """Build one serialized pair record (``fields``: "all" or "reader", as
+    """Build one serialized pair record (``fields``: "all", "reader" or "keypoints", as
     ``tfposegen.models.dpig.records.keys``).
 
     Returns:
@@ -506,9 +506,12 @@ def write_plan(plan, num_shards=1, num_workers=1, seed=0, verbose=True, fields="
             wrote 1).
         num_workers: processes building records (1: in this process).
         seed: seeds DF's roi10 padding per record.
-        fields: "all" (the original's record schema) or "reader" (only what the original
+        fields: "all" (the original's record schema), "reader" (only what the original
             readers and ``tfposegen.models.dpig.pipeline`` read: 5-6x smaller DF records,
-            faster to read; ``tfposegen.models.dpig.records.keys``).
+            faster to read) or "keypoints" (no pose masks either: ``tfposegen.models.dpig
+            .pipeline`` rebuilds them from the keypoints; DF records 40x smaller; only
+            for integer keypoints, the original pose pickles and CSV files, whose masks
+            it rebuilds exactly); ``tfposegen.models.dpig.records.keys``.
 
     Returns:
         dict: ``records`` (written in total), ``written_shards`` / ``kept_shards`` (paths),
@@ -518,6 +521,12 @@ def write_plan(plan, num_shards=1, num_workers=1, seed=0, verbose=True, fields="
     if fields not in R.FIELD_SETS:
         raise ValueError(f"fields must be one of {R.FIELD_SETS}, got {fields!r}")
     items, counts = plan_items(plan, seed)
+    floats = [it.name0 for it in items if not (it.pose0.integer and it.pose1.integer)]
+    if fields == "keypoints" and floats:
+        raise ConvertError(f"{plan.out_dir}: fields='keypoints' needs integer keypoints (the "
+                           f"original pose pickles or a CSV file); {floats[0]} has float "
+                           "ones, whose masks the reader cannot rebuild exactly: convert "
+                           "with fields='reader'")
     os.makedirs(plan.out_dir, exist_ok=True)
     for name, obj in plan.metadata.items():
         _write_pickle(os.path.join(plan.out_dir, name), obj)
@@ -569,8 +578,10 @@ def define_flags(variant):
     flags.DEFINE_integer("num_workers", 2, "Processes building records.", lower_bound=1)
     flags.DEFINE_integer("num_shards", 1, "Output files (the original wrote 1).", lower_bound=1)
     flags.DEFINE_enum("fields", "all", list(R.FIELD_SETS), "Record fields: all (the "
-                      "original's schema) or reader (only those the original readers and "
-                      "tfposegen's reader parse; DF records 5-6x smaller and faster to read).")
+                      "original's schema), reader (only those the original readers and "
+                      "tfposegen's reader parse; DF records 5-6x smaller and faster to read) "
+                      "or keypoints (no pose masks either: tfposegen's reader rebuilds them "
+                      "from integer keypoints; DF records 40x smaller).")
     flags.DEFINE_string("pose_file", None, "Keypoints instead of the original pose pickles: a "
                         "name:keypoints_y:keypoints_x .csv, an OpenPose JSON folder, an RCV "
                         ".pickle or an all_peaks_dic*.p.")

@@ -10,12 +10,13 @@ x2 pixels) and their visibility int64 [B, 37]. Only the keys it needs are parsed
 original's slim provider shuffled unseeded, also at test time) and can be switched off for
 file order; one pass or endless repetition is a choice.
 
-Corrupted data never hangs or passes silently. Each file's records are counted and their
-bytes summed while read: a record the reader cannot frame (bad CRC, truncated file; TF stops
-reading the file there), a record that does not parse with the schema, or an image that
-does not decode to [H, W, 3] is reported with its file and record index - printed to
-stderr and skipped (``on_error="skip"``) or raised as ``tf.errors.InvalidArgumentError``
-(``on_error="raise"``).
+Corrupted data never hangs or passes silently. Each file's records are counted from their
+headers when the pipeline is built (:func:`frame_count`) and numbered while read: a record
+the reader cannot frame (bad CRC, truncated file; TF stops reading the file there), a
+record that does not parse with the schema, or an image that does not decode to [H, W, 3]
+is reported with its file and record index - printed to stderr and skipped
+(``on_error="skip"``) or raised as ``tf.errors.InvalidArgumentError`` (``on_error=
+"raise"``).
 """
 
 import os
@@ -25,14 +26,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfposegen.models.dpig import records as R
-from tfposegen.pose.maps import pose_heatmap
+from tfposegen.pose.maps import pose_heatmap, pose_mask
 from tfposegen.utils.files import dataset_files
 
 _RECORD, _END = tf.constant(0), tf.constant(1)
 _UNIT = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1)  # uint8 -> [-1, 1]
-CHUNK = 64  # records framed and checked together
-_PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv",
-              "pose_mask_r4_{i}", "part_bbox_{i}", "part_vis_{i}")
+_PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv", "part_bbox_{i}",
+              "part_vis_{i}")
 
 
 class PipelineError(ValueError):
@@ -48,25 +48,27 @@ def record_files(path):
     return files
 
 
-def _keys(variant):
-    per_image = _PER_IMAGE + (("pose_mask_r6_{i}",) if variant == R.MARKET else ())
-    return [k.format(i=i) for k in per_image for i in (0, 1)]
+def _keys(variant, stored_masks=True):
+    masks = [stored for stored, _ in _masks(variant).values()] if stored_masks else []
+    return [k.format(i=i) for k in _PER_IMAGE + tuple(masks) for i in (0, 1)]
 
 
-def _decode(variant, height, width):
-    """(index, kind, raw) -> (index, kind, features): one record parsed and its two images
+def _decode(variant, key_list, height, width):
+    """(index, raw) -> (index, kind, features): one record parsed and its two images
     decoded (masks as uint8: they are {0, 1}, and a shuffle buffer or cache of them is 8x
-    smaller); an END marker gets zero features of the same structure."""
-    key_list = _keys(variant)
+    smaller); and the zero features of an END marker (same structure)."""
     dtypes = {"bytes": tf.string, "int64": tf.int64, "float": tf.float32}
 
-    def parse(raw):
+    @tf.autograph.experimental.do_not_convert
+    def decode(index, raw):
         f = R.parse_example(raw, variant, key_list, height, width)
         for i in (0, 1):
             image = tf.io.decode_image(f.pop(f"image_raw_{i}"), channels=3,
                                        expand_animations=False)
             f[f"image_{i}"] = tf.ensure_shape(image, [height, width, 3])
-        return f
+        for key in [k for k in f if k.startswith("pose_mask_")]:
+            f[key] = tf.cast(f[key], tf.uint8)
+        return index, _RECORD, f
 
     def dummy():
         out = {}
@@ -75,98 +77,83 @@ def _decode(variant, height, width):
                 out["image_" + key[-1]] = tf.zeros([height, width, 3], tf.uint8)
                 continue
             fld = R.field(key)
-            out[key] = tf.zeros(R.concrete_shape(fld, height, width), dtypes[fld.kind])
+            dtype = tf.uint8 if key.startswith("pose_mask_") else dtypes[fld.kind]
+            out[key] = tf.zeros(R.concrete_shape(fld, height, width), dtype)
         return out
 
-    @tf.autograph.experimental.do_not_convert
-    def decode(index, kind, raw):
-        f = tf.cond(kind == _RECORD, lambda: parse(raw), dummy)
-        for key in [k for k in f if k.startswith("pose_mask_")]:
-            f[key] = tf.cast(f[key], tf.uint8)
-        return index, kind, f
-
-    return decode
+    return decode, dummy
 
 
 def _report(path, start, stop, what, on_error):
-    """Skip-mode message / raise-mode assertion for records [start, stop) of ``path``."""
-    bad = stop > start
-    message = ["DPIG records:", what, "in file", path, "record index", start, "to", stop - 1]
+    """Skip-mode message / raise-mode assertion for records [start, stop) of ``path``
+    (``what()`` describes them; only called when there are some)."""
+    def message():
+        return ["DPIG records:", what(), "in file", path, "record index", start, "to", stop - 1]
+
     if on_error == "raise":
-        return tf.debugging.Assert(tf.logical_not(bad), message)
-    return tf.cond(bad, lambda: tf.print(*message, "(skipped)", output_stream=sys.stderr),
+        return tf.cond(stop > start, lambda: tf.debugging.Assert(False, message()), tf.no_op)
+    return tf.cond(stop > start,
+                   lambda: tf.print(*message(), "(skipped)", output_stream=sys.stderr),
                    tf.no_op)
 
 
-def _frame(path, size, on_error):
-    """scan step over chunks of raw records: numbers the records and sums their bytes. The
-    empty chunk at the end becomes one END marker carrying the count; there a file the
-    reader stopped early in (bytes left unread: a corrupted or truncated record, which TF
-    cannot read past) is reported."""
-    @tf.autograph.experimental.do_not_convert
-    def step(state, raw):
-        count, consumed = state
-        n = tf.size(raw, out_type=tf.int64)
-        is_end = n == 0
-        unread = is_end & (consumed != size)
-        check = _report(path, count, tf.where(unread, count + 1, count),
-                        "corrupted or truncated (file unreadable from here)", on_error)
-        with tf.control_dependencies([check]):
-            index = tf.where(is_end, count[None], count + tf.range(n))
-        kind = tf.fill(tf.shape(index), tf.where(is_end, _END, _RECORD))
-        framed = tf.reduce_sum(tf.cast(tf.strings.length(raw), tf.int64) + 16)
-        raw = tf.cond(is_end, lambda: tf.constant([b""]), lambda: raw)
-        return (count + n, consumed + framed), (index, kind, raw)
-    return step
-
-
 def _check(path, on_error):
-    """scan step over chunks of decoded records reporting the gaps in their indices
-    (records dropped by ``ignore_errors``: unparseable or undecodable)."""
-    what = "unparseable or undecodable record(s)"
-
+    """scan step over the decoded records of a file (and its END marker) reporting the
+    gaps in their indices: records dropped by ``ignore_errors`` (unparseable or
+    undecodable), and at the END marker the records never read (TF stops reading a file
+    at a corrupted or truncated record)."""
     @tf.autograph.experimental.do_not_convert
     def step(expected, item):
         index, kind, f = item
-        previous = tf.concat([expected[None] - 1, index[:-1]], 0)
-        gap = tf.where(index - previous > 1)[:, 0]
-        starts, stops = tf.gather(previous + 1, gap), tf.gather(index, gap)
 
-        def report(k):
-            return _report(path, starts[k], stops[k], what, on_error)
-
-        with tf.control_dependencies([tf.while_loop(
-                lambda k: k < tf.size(gap), lambda k: [_after(report(k), k + 1)], [0])]):
+        def what():
+            return tf.where(kind == _END, "corrupted or truncated record(s) (file unreadable "
+                            "from here), or unparseable or undecodable",
+                            "unparseable or undecodable record(s)")
+        with tf.control_dependencies([_report(path, expected, index, what, on_error)]):
             index = tf.identity(index)
-        return index[-1] + 1, (index, kind, f)
+        return index + 1, (kind, f)
     return step
 
 
-def _after(op, value):
-    """``value`` once ``op`` has run."""
-    with tf.control_dependencies([op]):
-        return tf.identity(value)
+def frame_count(path):
+    """(records, complete) of a ``.tfrecord`` file from its 12-byte record headers alone
+    (no data read): the records that fit in the file, and whether they fill it exactly
+    (False: a truncated last record or a corrupted length)."""
+    import mmap
+    import struct
+
+    size = os.path.getsize(path)
+    if size == 0:
+        return 0, True
+    count = pos = 0
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        while pos + 12 <= size:
+            end = pos + 16 + struct.unpack_from("<Q", m, pos)[0]
+            if end > size:
+                break
+            count, pos = count + 1, end
+    return count, pos == size
 
 
-def _file_dataset(path, size, decode, on_error):
+def _file_dataset(path, end_index, decode, dummy, on_error):
     """Decoded records of one file, in order, with corruption reported (module
-    docstring). Framing and checks work on chunks of :data:`CHUNK` records (a ``scan``
-    step per record would cost more than decoding it)."""
-    end = tf.data.Dataset.from_tensors(tf.zeros([0], tf.string))
-    zero = tf.constant(0, tf.int64)
-    ds = (tf.data.TFRecordDataset(path, buffer_size=1 << 22).ignore_errors().batch(CHUNK)
-          .concatenate(end).scan((zero, zero), _frame(path, size, on_error)).unbatch()
+    docstring): records are numbered as read, decoded in parallel, and one ``scan`` step
+    per record (and one END marker, ``end_index`` = the records :func:`frame_count`
+    framed, + 1 if it found bytes after them) reports the missing indices. Elements
+    (kind, features), END marker removed."""
+    end = tf.data.Dataset.from_tensors((tf.cast(end_index, tf.int64), _END, dummy()))
+    ds = (tf.data.TFRecordDataset(path, buffer_size=1 << 22).ignore_errors().enumerate()
           .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-          .ignore_errors().batch(CHUNK).scan(zero, _check(path, on_error)).unbatch())
-    records = tf.autograph.experimental.do_not_convert(lambda index, kind, f: kind == _RECORD)
-    fields = tf.autograph.experimental.do_not_convert(lambda index, kind, f: f)
-    return ds.filter(records).map(fields)
+          .ignore_errors().concatenate(end)
+          .scan(tf.constant(0, tf.int64), _check(path, on_error)))
+    return ds.filter(tf.autograph.experimental.do_not_convert(lambda kind, f: kind == _RECORD))
 
 
-def _to_model_inputs(variant, height, width, heatmaps, uint8):
-    """Batch of parsed records -> the tensors DPIG's models consume."""
+def _to_model_inputs(variant, height, width, heatmaps, uint8, stored_masks):
+    """Batch of (kind, parsed record) -> the tensors DPIG's models consume."""
     @tf.autograph.experimental.do_not_convert
-    def convert(f):
+    def convert(kind, f):
         out = {}
         for i, suffix in ((0, ""), (1, "_target")):
             rcv = f[f"pose_peaks_{i}_rcv"]
@@ -174,23 +161,34 @@ def _to_model_inputs(variant, height, width, heatmaps, uint8):
             if heatmaps:
                 out["pose" + suffix] = pose_heatmap(rcv, height, width)
             out["pose_rcv" + suffix] = rcv
-            out["mask" + suffix] = f[f"pose_mask_r4_{i}"][..., None]
-            if variant == R.MARKET:
-                out["mask_r6" + suffix] = f[f"pose_mask_r6_{i}"][..., None]
+            for key, (stored, _) in _masks(variant).items() if stored_masks else ():
+                out[key + suffix] = f[stored.format(i=i)][..., None]
             out["part_bbox" + suffix] = f[f"part_bbox_{i}"]
             out["part_vis" + suffix] = f[f"part_vis_{i}"]
             out["image_name" + suffix] = f[f"image_name_{i}"]
             out["id" + suffix] = f[f"id_{i}"]
-        return out if uint8 else to_float(out, heatmaps=False)
+        return out if uint8 else to_float(out, heatmaps=False, dataset=variant)
     return convert
 
 
-def to_float(batch, heatmaps=True):
+def _masks(variant):
+    """{batch key: (record key, radius)} of a dataset's pose masks."""
+    masks = {"mask": ("pose_mask_r4_{i}", 4)}
+    if variant == R.MARKET:
+        masks["mask_r6"] = ("pose_mask_r6_{i}", 7)  # Market's "r6" mask has radius 7
+    return masks
+
+
+def to_float(batch, heatmaps=True, dataset=None):
     """Complete a batch read with ``uint8=True`` / ``heatmaps=False`` inside a training step:
-    ``x{t}`` uint8 [0, 255] -> float32 [-1, 1], ``mask*`` uint8 -> float32 {0, 1}, and
+    ``x{t}`` uint8 [0, 255] -> float32 [-1, 1], ``mask*`` uint8 -> float32 {0, 1},
     (``heatmaps``) ``pose{t}`` float32 [B, H, W, 18] built from ``pose_rcv{t}`` where
-    missing (for the keys present); float32 batches with heat-maps come back unchanged.
-    The numbers equal those of a batch read with the defaults."""
+    missing, and (``dataset`` "DF" or "Market") that dataset's pose masks ``mask{t}``
+    (Market also ``mask_r6{t}``) float32 [B, H, W, 1] built from ``pose_rcv{t}`` where
+    missing (records converted with ``fields="keypoints"``; ``tfposegen.pose.maps
+    .pose_mask``, the converters' rule for integer keypoints); for the keys present.
+    Float32 batches with heat-maps and masks come back unchanged. The numbers equal those
+    of a batch read with the defaults from records that store the masks."""
     out = dict(batch)
     for key, value in batch.items():
         if value.dtype != tf.uint8:
@@ -200,16 +198,35 @@ def to_float(batch, heatmaps=True):
             out[key] = tf.gather(_UNIT, tf.cast(value, tf.int32))
         elif key.startswith("mask"):
             out[key] = tf.cast(value, tf.float32)
-    for suffix in ("", "_target") if heatmaps else ():
-        if "pose" + suffix not in out and "pose_rcv" + suffix in out:
-            h, w = out["x"].shape[1], out["x"].shape[2]
-            out["pose" + suffix] = pose_heatmap(out["pose_rcv" + suffix], h, w)
+    h, w = out["x"].shape[1], out["x"].shape[2]
+    masks = _masks(R.MARKET if dataset and dataset.lower().startswith("market") else R.DF)
+    for suffix in ("", "_target"):
+        rcv = out.get("pose_rcv" + suffix)
+        if rcv is None:
+            continue
+        if heatmaps and "pose" + suffix not in out:
+            out["pose" + suffix] = pose_heatmap(rcv, h, w)
+        for key, (_, radius) in masks.items() if dataset else ():
+            if key + suffix not in out:
+                out[key + suffix] = pose_mask(rcv, h, w, radius)
     return out
+
+
+def _stores_masks(path):
+    """Whether the first record of ``path`` stores the pose masks (False: converted with
+    ``fields="keypoints"``); True for an empty or unreadable file (nothing to build)."""
+    for raw in tf.data.TFRecordDataset(path).take(1).ignore_errors():
+        try:
+            example = tf.train.Example.FromString(raw.numpy())
+        except Exception:  # reported with file and index while reading
+            return True
+        return "pose_mask_r4_0" in example.features.feature
+    return True
 
 
 def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat=True,
                  on_error="skip", shuffle_buffer=256, drop_remainder=True, height=None,
-                 width=None, heatmaps=True, cache=None, uint8=False):
+                 width=None, heatmaps=True, cache=None, uint8=False, masks=None):
     """``tf.data`` pipeline of DPIG pair batches.
 
     Args:
@@ -236,6 +253,13 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
             shuffling) after the first pass, for sets that fit (a DF record takes about
             0.6 MB decoded, a Market record 0.1 MB). Corrupted records are reported on
             the first pass only.
+        masks: where the pose masks come from: "records" (parsed, as the original), or
+            "keypoints" (built from ``pose_rcv{t}`` with the converters' rule: in the
+            reader, or with ``uint8=True`` left to :func:`to_float` in the model step;
+            the same numbers for keypoints of integer sources, the only ones a
+            ``fields="keypoints"`` conversion accepts); None: "records" when the first
+            record stores them, else "keypoints". A DF record with the masks the readers
+            parse takes 0.3 MB, without them 0.04 MB.
 
     Returns:
         ``tf.data.Dataset`` of dicts, ``t`` = "" (source image) or "_target":
@@ -247,19 +271,25 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
     """
     if on_error not in ("skip", "raise"):
         raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
+    if masks not in (None, "records", "keypoints"):
+        raise ValueError(f"masks must be None, 'records' or 'keypoints', got {masks!r}")
     variant = R.MARKET if dataset.lower().startswith("market") else R.DF
     dh, dw = R.SIZES[variant]
     height, width = height or dh, width or dw
     files = record_files(path)
-    sizes = [os.path.getsize(f) for f in files]
-    decode = _decode(variant, height, width)
-    ds = tf.data.Dataset.from_tensor_slices((files, tf.constant(sizes, tf.int64)))
+    stored = _stores_masks(files[0])
+    if masks == "records" and not stored:
+        raise PipelineError(f"{files[0]}: the records store no pose masks (converted with "
+                            "fields='keypoints'); read them with masks='keypoints'")
+    stored = stored and masks != "keypoints"
+    ends = [n + (0 if complete else 1) for n, complete in map(frame_count, files)]
+    decode, dummy = _decode(variant, _keys(variant, stored), height, width)
+    ds = tf.data.Dataset.from_tensor_slices((files, tf.constant(ends, tf.int64)))
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.interleave(tf.autograph.experimental.do_not_convert(
-                           lambda p, n: _file_dataset(p, n, decode, on_error)),
-                       cycle_length=min(len(files), 4) if shuffle else 1,
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.interleave(tf.autograph.experimental.do_not_convert(  # each file decodes in
+                           lambda p, n: _file_dataset(p, n, decode, dummy, on_error)),  # parallel
+                       cycle_length=min(len(files), 4) if shuffle else 1)
     if cache is not None:
         ds = ds.cache("" if cache == "memory" else cache)
     if shuffle:
@@ -267,6 +297,6 @@ def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    ds = ds.map(_to_model_inputs(variant, height, width, heatmaps, uint8),
+    ds = ds.map(_to_model_inputs(variant, height, width, heatmaps, uint8, stored),
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -171,11 +171,11 @@ class DPIGTrainer:
     # -- plumbing
     def _run(self, replica_fn, gi, batch, *args):
         """``replica_fn(gi, batch, *args)`` on every replica; a batch read with
-        ``uint8=True`` or without ``pose`` is completed there (``pipeline.to_float``: on
-        the replica's device, as the original built its heat-maps in its graph; the same
-        numbers as the pipeline's)."""
+        ``uint8=True``, without ``pose`` or without masks is completed there
+        (``pipeline.to_float``: on the replica's device, as the original built its
+        heat-maps in its graph; the same numbers as the pipeline's)."""
         def completed(gi, batch, *args):
-            return replica_fn(gi, to_float(batch), *args)
+            return replica_fn(gi, to_float(batch, dataset=self.spec.dataset), *args)
         return run_replicas(self.strategy, completed, gi, batch, *args)
 
     def model_inputs(self, dataset):
