@@ -50,6 +50,7 @@ from tfposegen.models.dgp.project import PHASES, DGPProjector
 from tfposegen.train.precision import PRECISIONS, precision_scope
 
 FP32, BF16 = PRECISIONS
+MODES = {"xla": "XLA", "function": "tf.function"}
 NETWORKS = ("G", "D", "encoder", "VGG16", "ResNet101")
 LABELS = {"G": "G synthesis (d/dW+)", "D": "D (d/dimage)",
           "encoder": "DGP encoder (d/dweights)", "VGG16": "VGG16 conv4_3 @R (d/dimage)",
@@ -189,10 +190,10 @@ def bench_training(steps):
     return out
 
 
-def print_speed(results):
-    print("| res | part | float32 s | bf16 s | bf16 / float32 time | float32 first s | "
-          "bf16 first s |")
-    print("|---|---|---|---|---|---|---|")
+def print_speed(results, mode):
+    print("| res | compiled | part | float32 s | bf16 s | bf16 / float32 time | float32 first s "
+          "| bf16 first s |")
+    print("|---|---|---|---|---|---|---|---|")
     for res, r in results.items():
         rows = [(LABELS[k], r[FP32]["components"][k], r[BF16]["components"][k])
                 for k in NETWORKS]
@@ -201,20 +202,35 @@ def print_speed(results):
         rows.append(("DGP encode (forward only)", r[FP32]["phases"]["encode"],
                      r[BF16]["phases"]["encode"]))
         for label, f, b in rows:
-            print(f"| {res} | {label} | {f[1]:.3f} | {b[1]:.3f} | {b[1] / f[1]:.2f} | "
-                  f"{f[0]:.1f} | {b[0]:.1f} |")
+            print(f"| {res} | {MODES[mode]} | {label} | {f[1]:.3f} | {b[1]:.3f} | "
+                  f"{b[1] / f[1]:.2f} | {f[0]:.1f} | {b[0]:.1f} |")
+
+
+def _parts(r):
+    """(label, float32 part, bf16 part) of one resolution's results of one mode."""
+    rows = [(LABELS[k], r[FP32]["components"][k], r[BF16]["components"][k]) for k in NETWORKS]
+    return rows + [(f"DGP step: {p}", r[FP32]["phases"][p], r[BF16]["phases"][p])
+                   for p in PHASES]
+
+
+def print_cross(by_mode):
+    """bfloat16 as plain tf.function graphs against float32 with XLA (each one's best
+    compilation on an AMX CPU), same run."""
+    print("| res | part | float32 XLA s | bf16 tf.function s | bf16 tf.function / float32 "
+          "XLA time |")
+    print("|---|---|---|---|---|")
+    for res in by_mode["xla"]:
+        for (label, f, _), (_, _, b) in zip(_parts(by_mode["xla"][res]),
+                                            _parts(by_mode["function"][res])):
+            print(f"| {res} | {label} | {f[1]:.3f} | {b[1]:.3f} | {b[1] / f[1]:.2f} |")
 
 
 def speed_verdict(results, native):
     """Words on where bfloat16 pays, from the measured ratios."""
     faster, slower = [], []
     for res, r in results.items():
-        parts = [(LABELS[k], r[FP32]["components"][k][1], r[BF16]["components"][k][1])
-                 for k in NETWORKS]
-        parts += [(f"DGP {p}", r[FP32]["phases"][p][1], r[BF16]["phases"][p][1])
-                  for p in PHASES]
-        for label, f, b in parts:
-            (faster if b < f else slower).append(f"{label} @{res} ({b / f:.2f})")
+        for label, f, b in _parts(r):
+            (faster if b[1] < f[1] else slower).append(f"{label} @{res} ({b[1] / f[1]:.2f})")
     words = ("bf16 / float32 time above 1 means bfloat16 is slower. "
              f"bf16 slower: {', '.join(slower) or 'none'}. "
              f"bf16 faster: {', '.join(faster) or 'none'}.")
@@ -228,14 +244,15 @@ def speed_verdict(results, native):
     return words
 
 
-def print_quality(results, quality_steps):
-    print(f"| res | image (after {quality_steps} steps per phase) | PSNR bf16 vs float32 "
-          "(dB) | max abs diff |")
-    print("|---|---|---|---|")
+def print_quality(results, quality_steps, mode):
+    print(f"| res | compiled | image (after {quality_steps} steps per phase) | PSNR bf16 vs "
+          "float32 (dB) | max abs diff |")
+    print("|---|---|---|---|---|")
     for res, r in results.items():
         for name in ("encoder", *PHASES):
             a, b = r[FP32]["images"][name], r[BF16]["images"][name]
-            print(f"| {res} | {name} | {psnr(a, b):.1f} | {np.max(np.abs(a - b)):.3f} |")
+            print(f"| {res} | {MODES[mode]} | {name} | {psnr(a, b):.1f} | "
+                  f"{np.max(np.abs(a - b)):.3f} |")
 
 
 def print_training(train, steps):
@@ -252,26 +269,22 @@ def print_training(train, steps):
                   f"bf16 / float32 time {b / f:.2f} |")
 
 
-def write_json(path, args, results, train, flags_present, load):
+def write_json(path, args, by_mode, train, flags_present, load):
     """The key figures and the raw timings as JSON (the layout of ``bench_data.py``)."""
     figures, raw = [], {"resolutions": {}, "training": train, "cpu_flags": flags_present}
     base = "float32, same run"
-    mode = "XLA" if args.compile == "xla" else "tf.function"
-    for res, r in results.items():
-        parts = [(LABELS[k], r[FP32]["components"][k], r[BF16]["components"][k])
-                 for k in NETWORKS]
-        parts += [(f"DGP step {p}", r[FP32]["phases"][p], r[BF16]["phases"][p])
-                  for p in PHASES]
-        for what, f, b in parts:
+    for mode, res, r in ((m, res, r) for m, rs in by_mode.items() for res, r in rs.items()):
+        mode = MODES[mode]
+        for what, f, b in _parts(r):
             figures.append(dict(what=f"{what}, forward+backward, bf16", setting=f"{res} px, {mode}",
                                 value=b[1], unit="s", ratio=f[1] / b[1], baseline=base))
         for name in ("encoder", *PHASES):
             figures.append(dict(
                 what=f"DGP {name} image, bf16 vs float32",
-                setting=f"{res} px, {args.quality_steps} steps per phase",
+                setting=f"{res} px, {mode}, {args.quality_steps} steps per phase",
                 value=psnr(r[FP32]["images"][name], r[BF16]["images"][name]), unit="dB PSNR",
                 ratio=None, baseline=None))
-        raw["resolutions"][str(res)] = {
+        raw["resolutions"][f"{res} {mode}"] = {
             p: {"components": r[p]["components"], "phases": r[p]["phases"],
                 "dtypes": r[p]["dtypes"]} for p in PRECISIONS}
     for name, r in train.items():
@@ -294,9 +307,10 @@ def main():
     p.add_argument("--train_steps", type=int, default=5, help="steps per tiny trainer")
     p.add_argument("--data", default=bench_dgp.DATA,
                    help="DGP sample folder with cloth_1/ and model_info/ (else procedural)")
-    p.add_argument("--compile", default="xla", choices=["xla", "function"],
-                   help="networks and DGP steps as XLA (jit_compile=True, DGP's default) or "
-                        "plain tf.function graphs")
+    p.add_argument("--compile", default="xla", choices=["xla", "function", "both"],
+                   help="networks and DGP steps as XLA (jit_compile=True, DGP's default), "
+                        "plain tf.function graphs, or both (adds bf16 tf.function against "
+                        "float32 XLA)")
     p.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = p.parse_args()
     resolutions = [int(r) for r in args.resolutions.split(",")]
@@ -309,9 +323,9 @@ def main():
     start = time.perf_counter()
     load = [os.getloadavg()[0]]
     present, line = cpu_flags()
-    jit_compile = args.compile == "xla"
+    modes = ("xla", "function") if args.compile == "both" else (args.compile,)
     print(f"# float32 vs mixed bfloat16 (batch 1, random weights, "
-          f"{'XLA' if jit_compile else 'plain tf.function'})\n")
+          f"{' and '.join(MODES[m] for m in modes)})\n")
     print(bench_dgp.machine())
     print(f"CPU flags line: {line}")
     native = any(f in present for f in ("avx512_bf16", "amx_bf16"))
@@ -321,31 +335,39 @@ def main():
              "bfloat16 is expected to be slower here, not faster"))
     print(f"1-min load average at the start: {load[0]:.2f}\n", flush=True)
 
-    results = {}
-    for res in resolutions:
-        t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            inputs, source = bench_dgp.load_pair(args.data, res, tmp)
-        results[res] = {}
-        for precision in PRECISIONS:
-            results[res][precision] = bench_precision_resolution(
-                precision, res, inputs, args.steps, args.quality_steps, jit_compile)
-            keras.backend.clear_session()
-        same = results[res][FP32]["first_weight"] == results[res][BF16]["first_weight"]
-        print(f"{res} px ({bench_dgp.PRESETS[res]}): measured in {time.perf_counter() - t0:.0f}"
-              f" s; pair: {source}; G compute/variable dtypes "
-              f"{results[res][FP32]['dtypes']} vs {results[res][BF16]['dtypes']}; same initial "
-              f"weights in both precisions: {same}", flush=True)
+    by_mode = {}
+    for mode in modes:
+        results = by_mode[mode] = {}
+        for res in resolutions:
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                inputs, source = bench_dgp.load_pair(args.data, res, tmp)
+            results[res] = {}
+            for precision in PRECISIONS:
+                results[res][precision] = bench_precision_resolution(
+                    precision, res, inputs, args.steps, args.quality_steps, mode == "xla")
+                keras.backend.clear_session()
+            same = results[res][FP32]["first_weight"] == results[res][BF16]["first_weight"]
+            print(f"{res} px ({bench_dgp.PRESETS[res]}), {MODES[mode]}: measured in "
+                  f"{time.perf_counter() - t0:.0f} s; pair: {source}; G compute/variable "
+                  f"dtypes {results[res][FP32]['dtypes']} vs {results[res][BF16]['dtypes']}; "
+                  f"same initial weights in both precisions: {same}", flush=True)
     t0 = time.perf_counter()
     train = bench_training(args.train_steps)
     print(f"training comparison measured in {time.perf_counter() - t0:.0f} s", flush=True)
 
-    print("\n## Speed: seconds per call, median of N (forward+backward; DGP steps include "
-          "Adam; a DGP step's first call was compiled earlier, by the quality run)\n")
-    print_speed(results)
-    print("\n" + speed_verdict(results, native))
-    print("\n## Quality: DGP images in bf16 against float32 (same pair, same weights)\n")
-    print_quality(results, args.quality_steps)
+    for mode, results in by_mode.items():
+        print(f"\n## Speed, {MODES[mode]}: seconds per call, median of N (forward+backward; "
+              "DGP steps include Adam; a DGP step's first call was compiled earlier, by the "
+              "quality run)\n")
+        print_speed(results, mode)
+        print("\n" + speed_verdict(results, native))
+        print(f"\n## Quality, {MODES[mode]}: DGP images in bf16 against float32 (same pair, "
+              "same weights)\n")
+        print_quality(results, args.quality_steps, mode)
+    if len(by_mode) == 2:
+        print("\n## bfloat16 as plain tf.function graphs against float32 with XLA (same run)\n")
+        print_cross(by_mode)
     print("\n## Training: losses after N steps, same seed and data\n")
     print_training(train, args.train_steps)
     finite = all(r[p]["finite"] for r in train.values() for p in PRECISIONS)
@@ -354,7 +376,7 @@ def main():
     print(f"\ntotal benchmark time {time.perf_counter() - start:.0f} s; 1-min load average at "
           f"the end: {load[1]:.2f}")
     if args.json:
-        write_json(args.json, args, results, train, present, load)
+        write_json(args.json, args, by_mode, train, present, load)
         print(f"wrote {args.json}")
 
 

@@ -35,8 +35,9 @@ RUNS = {  # name -> (script, full arguments, quick arguments)
     "DPIG data": ("bench_data.py", ["--workers", "1"],
                   ["--identities", "3", "--poses", "3", "--workers", "1", "--passes", "1",
                    "--pairs", "256", "--wait_steps", "1"]),
-    "Precision": ("bench_precision.py", ["--resolutions", "256,512"],
-                  ["--steps", "1", "--quality_steps", "2", "--train_steps", "3"]),
+    "Precision": ("bench_precision.py", ["--resolutions", "256,512", "--compile", "both"],
+                  ["--steps", "1", "--quality_steps", "2", "--train_steps", "3", "--compile",
+                   "both"]),
     "PyTorch baseline": ("torch_baseline.py", ["--resolutions", "256,512"], ["--steps", "2"]),
     "Web service": ("bench_websvc.py", ["--requests", "48"], ["--requests", "16"]),
 }
@@ -75,16 +76,13 @@ def summary(name, found, dgp_rows=()):
     elif name == "DPIG data":
         for r in flat:
             if "reader / ceiling" in r:
-                rows.append((name, "tf.data reader as main.py trains / cached in memory",
-                             f"{r['data']} {r['size']}, batch 8",
-                             f"{r['reader pairs/s (as main.py trains)']} / "
-                             f"{r['cached in memory']} pairs/s",
-                             f"{r['reader / ceiling']} of the JPEG-decoding ceiling"))
-                rows.append((name, "tf.data reader on reader-field records (convert "
-                             "--fields reader)", f"{r['data']} {r['size']}, batch 8",
-                             f"{r['reader on reader-field records pairs/s']} pairs/s",
-                             f"{r['reader-field reader / ceiling']} of the JPEG-decoding "
-                             "ceiling"))
+                cache = (f" / {r['cached in memory']} cached in memory"
+                         if r["cached in memory"] != "-" else "")
+                rows.append((name, f"tf.data reader as main.py trains, {r['record fields']}-"
+                             "field records", f"{r['data']}, batch 8",
+                             f"{r['reader as main.py trains']}{cache} pairs/s",
+                             f"{r['reader / ceiling']} of the JPEG-decoding ceiling; "
+                             f"{r['reader / bytes only']} of reading the bytes alone"))
             if "input-wait fraction" in r:
                 rows.append((name, f"DPIG model {r['model']} training step", f"{r['data']}, "
                              f"batch {r['batch']}", f"{r['s/step reading the records']} s/step",
@@ -92,13 +90,19 @@ def summary(name, found, dgp_rows=()):
     elif name == "Precision":
         for r in flat:
             if "bf16 / float32 time" in r:
-                rows.append((name, f"{r['part']}, mixed_bfloat16", f"{r['res']} px",
-                             f"{r['bf16 s']} s", f"{r['bf16 / float32 time']}x the float32 "
-                             "time"))
+                rows.append((name, f"{r['part']}, mixed_bfloat16, {r['compiled']}",
+                             f"{r['res']} px", f"{r['bf16 s']} s",
+                             f"{r['bf16 / float32 time']}x the float32 time"))
+            cross = r.get("bf16 tf.function / float32 XLA time")
+            if cross:
+                rows.append((name, f"{r['part']}, mixed_bfloat16 tf.function against float32 "
+                             "XLA", f"{r['res']} px", f"{r['bf16 tf.function s']} / "
+                             f"{r['float32 XLA s']} s", f"{cross}x the float32 XLA time"))
             key = next((k for k in r if k.startswith("PSNR")), None)
-            if key and r.get("image") == "pattern_search":
-                rows.append((name, "final DGP image, mixed_bfloat16", f"{r['res']} px",
-                             f"{r[key]} dB PSNR", "against the float32 run"))
+            image = next((v for k, v in r.items() if k.startswith("image")), None)
+            if key and image == "pattern_search":
+                rows.append((name, f"final DGP image, mixed_bfloat16, {r['compiled']}",
+                             f"{r['res']} px", f"{r[key]} dB PSNR", "against the float32 run"))
     elif name == "PyTorch baseline":
         ours = {(r["res"], r["phase"]): r["XLA s/step"] for r in dgp_rows if "XLA s/step" in r}
         for r in flat:
