@@ -19,7 +19,9 @@ is reported with its file and record index - printed to stderr and skipped
 "raise"``).
 """
 
+import mmap
 import os
+import struct
 import sys
 
 import numpy as np
@@ -120,9 +122,6 @@ def frame_count(path):
     """(records, complete) of a ``.tfrecord`` file from its 12-byte record headers alone
     (no data read): the records that fit in the file, and whether they fill it exactly
     (False: a truncated last record or a corrupted length)."""
-    import mmap
-    import struct
-
     size = os.path.getsize(path)
     if size == 0:
         return 0, True
@@ -214,14 +213,16 @@ def to_float(batch, heatmaps=True, dataset=None):
 
 def _stores_masks(path):
     """Whether the first record of ``path`` stores the pose masks (False: converted with
-    ``fields="keypoints"``); True for an empty or unreadable file (nothing to build)."""
-    for raw in tf.data.TFRecordDataset(path).take(1).ignore_errors():
-        try:
-            example = tf.train.Example.FromString(raw.numpy())
-        except Exception:  # reported with file and index while reading
-            return True
-        return "pose_mask_r4_0" in example.features.feature
-    return True
+    ``fields="keypoints"``); True for an empty or unreadable file (nothing to build; its
+    records are reported while read)."""
+    with open(path, "rb") as f:
+        header = f.read(12)
+        data = f.read(struct.unpack_from("<Q", header)[0]) if len(header) == 12 else b""
+    try:
+        example = tf.train.Example.FromString(data)
+    except Exception:  # DecodeError: reported with file and index while reading
+        return True
+    return not data or "pose_mask_r4_0" in example.features.feature
 
 
 def dpig_dataset(path, dataset="DF", batch_size=16, shuffle=True, seed=0, repeat=True,
