@@ -271,10 +271,11 @@ def test_bad_inputs_name_the_file(tmp_path, break_it, match):
 # ----------------------------------------------------------------------------- full size
 
 def _written(concrete, variables):
-    """For each variable: whether the traced step function assigns to it (Adam's update on
+    """For each variable: whether the traced step function writes it (Adam's fused update on
     its gradient; Keras leaves out a variable whose gradient is None)."""
     inner = {id(outer): placeholder for outer, placeholder in concrete.graph.captures}
-    writes = {"AssignVariableOp", "AssignSubVariableOp", "AssignAddVariableOp"}
+    writes = {"AssignVariableOp", "AssignSubVariableOp", "AssignAddVariableOp",
+              "ResourceApplyAdam"}
     return [id(v.value.handle) in inner and any(
         op.type in writes for op in inner[id(v.value.handle)].consumers()) for v in variables]
 

@@ -82,10 +82,11 @@ def test_overfit_one_pair_lowers_l1_and_raises_ssim(tiny):
                 ssim_color(to_u8(fake_t), to_u8(target)))
 
     first = scores()
-    for _ in range(100):
+    for _ in range(50):
         losses = trainer.train_step(batch)
     last = scores()
-    print("\nDPTN overfit (L1, SSIM): start", np.round(first, 4), "after 100", np.round(last, 4))
+    print("\nDPTN overfit (L1, SSIM): start", np.round(first, 4), "after 50", np.round(last, 4))
+    # measured: start (0.594, 0.024), after 50 (0.264, 0.472), after 100 (0.187, 0.598)
     assert set(losses) == set(T.LOSS_NAMES) | {"lr_G", "lr_D"}
     assert all(np.isfinite(v) for v in losses.values())
     assert last[0] < 0.5 * first[0]

@@ -10,7 +10,8 @@ def apply_gradients(optimizer, tape, loss, variables):
     and each replica's loss is its own mean."""
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     grads = tape.gradient(loss, variables)
-    pairs = [(g / replicas, v) for g, v in zip(grads, variables) if g is not None]
+    pairs = [(g / replicas if replicas > 1 else g, v) for g, v in zip(grads, variables)
+             if g is not None]
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
 

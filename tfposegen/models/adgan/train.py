@@ -36,7 +36,6 @@ global batch (an all-reduce; :func:`cx_loss`). Only D's dropout masks differ.
 
 import math
 
-import keras
 import tensorflow as tf
 
 from tfposegen.losses.gan import lsgan_d_loss, lsgan_g_loss
@@ -55,6 +54,7 @@ from tfposegen.train.common import (
     split_batch,
     variables_by_index,
 )
+from tfposegen.train.optimizers import Adam
 
 # scripts/train.sh in menyifang/ADGAN, with the option defaults it keeps (options/*.py).
 LAMBDA_GAN = 5.0
@@ -183,7 +183,7 @@ def make_loss_vggs():
 
 
 def _adam(lr):
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=BETA1, beta_2=0.999, epsilon=1e-8)
+    return Adam(learning_rate=lr, beta_1=BETA1, beta_2=0.999, epsilon=1e-8)
 
 
 class ADGANTrainer:

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfposegen.models.dgp import losses
+from tfposegen.train.optimizers import Adam
 from tfposegen.train.precision import check_precision
 
 PHASES = ("projection", "semantic_search", "pattern_search")
@@ -149,7 +150,7 @@ class DGPProjector:
 
     def _build_step(self, phase):
         var_list = self.variables(phase)
-        optimizer = keras.optimizers.Adam(**ADAM)
+        optimizer = Adam(**ADAM)
         optimizer.build(var_list)
         fresh = [v.numpy() for v in optimizer.variables]
         loss_fn = self._projection_loss() if phase == "projection" else self._search_loss

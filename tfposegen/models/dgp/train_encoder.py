@@ -33,6 +33,7 @@ from tfposegen.train.common import (
     variables_by_index,
     xla_ok,
 )
+from tfposegen.train.optimizers import Adam
 
 
 class EncoderTrainer:
@@ -72,8 +73,8 @@ class EncoderTrainer:
         schedule = lambda: keras.optimizers.schedules.ExponentialDecay(  # noqa: E731
             learning_rate, decay_steps, decay_rate, staircase=False)
         adam = dict(beta_1=0.9, beta_2=0.99, epsilon=1e-8)
-        self.E_opt = keras.optimizers.Adam(learning_rate=schedule(), **adam)
-        self.D_opt = keras.optimizers.Adam(learning_rate=schedule(), **adam)
+        self.E_opt = Adam(learning_rate=schedule(), **adam)
+        self.D_opt = Adam(learning_rate=schedule(), **adam)
         self.E_opt.build(E.trainable_weights)
         self.D_opt.build(D.trainable_weights)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")

@@ -42,6 +42,7 @@ from tfposegen.train.common import (
     split_batch,
     variables_by_index,
 )
+from tfposegen.train.optimizers import Adam
 from tfposegen.utils.progress import Progress
 
 _MODEL_KEYS = ("x", "pose", "pose_rcv", "mask", "mask_r6", "part_bbox", "part_vis")
@@ -80,8 +81,7 @@ class TF1RMSProp(keras.optimizers.Optimizer):
 
 def tf1_adam(learning_rate):
     """``tf.train.AdamOptimizer(lr, beta1=0.5)``: beta2 0.999, eps 1e-8 (Keras: 1e-7)."""
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5, beta_2=0.999,
-                                 epsilon=1e-8)
+    return Adam(learning_rate=learning_rate, beta_1=0.5, beta_2=0.999, epsilon=1e-8)
 
 
 def learning_rate(lr0, step, lr_update_step):

@@ -31,7 +31,6 @@ per-replica shares; instance norms are per sample); the spectral-norm power iter
 depends on D's kernel only, so every replica computes the same vectors.
 """
 
-import keras
 import tensorflow as tf
 
 from tfposegen.losses.gan import lsgan_d_loss, lsgan_g_loss
@@ -49,6 +48,7 @@ from tfposegen.train.common import (
     split_batch,
     variables_by_index,
 )
+from tfposegen.train.optimizers import Adam
 
 LAMBDA_REC, LAMBDA_G, LAMBDA_STYLE, LAMBDA_CONTENT = 5.0, 2.0, 500.0, 0.5
 T_S_RATIO = 0.5
@@ -165,8 +165,8 @@ class DPTNTrainer:
         self.vars = {k: nets[k].trainable_weights for k in ("G", "D")}
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.opts = {k: keras.optimizers.Adam(learning_rate=v, beta_1=self.betas[0],
-                                                  beta_2=self.betas[1], epsilon=1e-8)
+            self.opts = {k: Adam(learning_rate=v, beta_1=self.betas[0],
+                                 beta_2=self.betas[1], epsilon=1e-8)
                          for k, v in zip(("G", "D"), self.learning_rates(0))}
             for k, opt in self.opts.items():
                 opt.build(self.vars[k])

@@ -67,7 +67,6 @@ Flags for the defects (default: as the code runs): ``last_sample_gan`` (B5),
 ``adv_plus_one`` (B6).
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -91,6 +90,7 @@ from tfposegen.train.common import (
     split_batch,
     variables_by_index,
 )
+from tfposegen.train.optimizers import Adam
 
 # core/loss.py PerceptualLoss and StyleLoss: the same taps as DPTN's VGGLoss
 CONTENT_LAYERS, STYLE_LAYERS = DPTN_CONTENT_LAYERS, DPTN_STYLE_LAYERS
@@ -230,8 +230,8 @@ class _PenNetTrainer:
         lr_g, lr_d = self.learning_rates(0)
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.opts = {k: keras.optimizers.Adam(learning_rate=lr, beta_1=o["beta1"],
-                                                  beta_2=o["beta2"], epsilon=1e-8)
+            self.opts = {k: Adam(learning_rate=lr, beta_1=o["beta1"],
+                                 beta_2=o["beta2"], epsilon=1e-8)
                          for k, lr in (("G", lr_g), (self.d_key, lr_d))}
             for k, opt in self.opts.items():
                 opt.build(self.vars[k])

@@ -54,7 +54,6 @@ as the original flags), ``train_step(batch) -> {loss: float}``, ``checkpoint()``
 ``total_steps``; :func:`tfposegen.models.paint.train.fit` runs it with snapshots and resumes.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -67,6 +66,7 @@ from tfposegen.train.common import (
     split_batch,
     variables_by_index,
 )
+from tfposegen.train.optimizers import Adam
 
 MODEL_KEYS = ("A", "B", "ct", "cb", "c3")
 NOISE_KEYS = ("eps", "z_random")
@@ -223,8 +223,8 @@ class LGNTrainer:
         self.vars = {k: nets[k].trainable_weights for k in ("G", "E", "D", "D2")}
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.opts = {k: keras.optimizers.Adam(learning_rate=self.lr0, beta_1=float(beta1),
-                                                  beta_2=0.999, epsilon=1e-8)
+            self.opts = {k: Adam(learning_rate=self.lr0, beta_1=float(beta1),
+                                 beta_2=0.999, epsilon=1e-8)
                          for k in ("G", "E", "D", "D2")}
             for k, opt in self.opts.items():
                 opt.build(self.vars[k])

@@ -19,7 +19,6 @@ Images are NHWC float32 in [-1, 1].
 
 import functools
 
-import keras
 import tensorflow as tf
 
 from tfposegen.models.stylegan2 import Generator
@@ -32,6 +31,7 @@ from tfposegen.train.common import (
     variables_by_index,
     xla_ok,
 )
+from tfposegen.train.optimizers import Adam
 
 
 def d_logistic_loss(real_logits, fake_logits):
@@ -72,8 +72,8 @@ def ema_beta(batch_size, ema_kimg=10.0):
 def lazy_adam(learning_rate, interval):
     """Adam(betas (0, 0.99), eps 1e-8) with the lazy regularisation correction."""
     c = interval / (interval + 1) if interval else 1.0
-    return keras.optimizers.Adam(learning_rate=learning_rate * c, beta_1=0.0 ** c,
-                                 beta_2=0.99 ** c, epsilon=1e-8)
+    return Adam(learning_rate=learning_rate * c, beta_1=0.0 ** c,
+                beta_2=0.99 ** c, epsilon=1e-8)
 
 
 class StyleGAN2Trainer:
