@@ -3,16 +3,16 @@
     python benchmarks/report.py [--quick]
 
 Runs ``bench_stylegan2.py``, ``bench_dgp.py``, ``bench_data.py``, ``bench_precision.py``,
-``bench_websvc.py`` and, given ``--torch_python``, ``torch_baseline.py`` (PyTorch: NVlabs'
-StyleGAN2 from the user's checkout, torchvision VGG16 / ResNet101) one after the other
-(each in its own process, so they do not slow each other), reads the markdown tables they
-print, and writes ``benchmarks/README.md`` atomically: the machine (CPU, cores, memory, TensorFlow
-and Keras versions, date, load average before and after), one table with the key figure of
-every benchmark and its ratio to the baseline measured side by side in the same run (eager
-execution, a plain ``tf.function``, the machine's matmul peak, the JPEG-decoding ceiling,
-the web service's work called in-process),
-then every benchmark's own output. ``--quick`` runs smaller settings (256 px only, fewer
-steps and records).
+``bench_train.py``, ``bench_websvc.py`` and, given ``--torch_python``, ``torch_baseline.py``
+(PyTorch: NVlabs' StyleGAN2 from the user's checkout, torchvision VGG16 / ResNet101) one
+after the other (each in its own process, so they do not slow each other), reads the
+markdown tables they print, and writes ``benchmarks/README.md`` atomically: the machine
+(CPU, cores, memory, TensorFlow and Keras versions, date, load average before and after),
+one table with the key figure of every benchmark and its ratio to the baseline measured
+side by side in the same run (eager execution, a plain ``tf.function``, the machine's
+matmul peak, the JPEG-decoding ceiling, Keras' Adam, the web service's work called
+in-process), then every benchmark's own output. ``--quick`` runs smaller settings (256 px
+only, fewer steps and records).
 """
 
 import argparse
@@ -38,6 +38,8 @@ RUNS = {  # name -> (script, full arguments, quick arguments)
     "Precision": ("bench_precision.py", ["--resolutions", "256,512", "--compile", "both"],
                   ["--steps", "1", "--quality_steps", "2", "--train_steps", "3", "--compile",
                    "both"]),
+    "Training start-up": ("bench_train.py", ["--systems", "dptn_tiny,dptn,stylegan2"],
+                          ["--systems", "dptn_tiny,dptn", "--steps", "2"]),
     "PyTorch baseline": ("torch_baseline.py", ["--resolutions", "256,512"], ["--steps", "2"]),
     "Web service": ("bench_websvc.py", ["--requests", "48"], ["--requests", "16"]),
 }
@@ -111,6 +113,13 @@ def summary(name, found, dgp_rows=()):
                 rows.append((name, f"DGP {r['phase']} step, ours (XLA) / NVlabs + torchvision",
                              f"{r['res']} px, batch 1, float32", f"{mine} / {r['s/step']} s",
                              f"ours {float(r['s/step']) / float(mine):.2f}x faster"))
+    elif name == "Training start-up":
+        for r in flat:
+            if "first fused / Keras" in r:
+                rows.append((name, "first training step (trace, graph optimisation, run), "
+                             "fused Adam", r["system"], f"{r['first step fused (s)']} s",
+                             f"{r['first fused / Keras']}x the time with Keras' Adam; "
+                             f"later steps {r['step fused / Keras']}x"))
     elif name == "Web service":
         for r in flat:
             if "p50 ms" in r:
