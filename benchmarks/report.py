@@ -112,7 +112,7 @@ def summary(name, found, dgp_rows=()):
                 mine = ours[r["res"], r["phase"]]
                 rows.append((name, f"DGP {r['phase']} step, ours (XLA) / NVlabs + torchvision",
                              f"{r['res']} px, batch 1, float32", f"{mine} / {r['s/step']} s",
-                             f"ours {float(r['s/step']) / float(mine):.2f}x faster"))
+                             f"ours {float(r['s/step']) / float(mine):.2f}x as fast"))
     elif name == "Training start-up":
         for r in flat:
             if "first fused / Keras" in r:

@@ -13,33 +13,41 @@ class Adam(keras.optimizers.Adam):
     ``var -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`` at step ``t``; results
     equal Keras' to float rounding (~1 ulp a step). The variables, slots and checkpoints are
     Keras' (a run saved with either restores into the other). One op a variable instead of
-    about forty: a traced training step of small networks builds (traces) in about half the
-    time. ``amsgrad`` falls back to Keras' update.
+    about forty: a training step traces and starts sooner (DPTN's first step in about 0.65x
+    the time, ``benchmarks/bench_train.py``). ``amsgrad`` falls back to Keras' update.
     """
 
+    _scalars = None  # inside ``apply``: (dtype, scalars), built once for all variables
+
     def apply(self, grads, trainable_variables=None):
-        """Keras' ``apply``, with ``b1^t`` / ``b2^t`` built once for all variables."""
-        self._powers = {}
+        """Keras' ``apply``, with ``b1^t``, ``b2^t`` and the other scalars built once for
+        all variables."""
+        self._scalars = ()
         try:
             return super().apply(grads, trainable_variables)
         finally:
-            self._powers = {}
+            self._scalars = None
+
+    def _step_scalars(self, dtype, learning_rate):
+        """``(b1^t, b2^t, b1, b2, eps, lr)`` of this step as ``dtype`` tensors."""
+        if self._scalars and self._scalars[0] == dtype:
+            return self._scalars[1]
+        step = tf.cast(self.iterations + 1, dtype)
+        b1, b2 = tf.constant(self.beta_1, dtype), tf.constant(self.beta_2, dtype)
+        scalars = (tf.pow(b1, step), tf.pow(b2, step), b1, b2,
+                   tf.constant(self.epsilon, dtype), tf.cast(learning_rate, dtype))
+        if self._scalars is not None:
+            self._scalars = (dtype, scalars)
+        return scalars
 
     def update_step(self, gradient, variable, learning_rate):
         """One ``ResourceApplyAdam`` on ``variable`` and its ``m`` / ``v`` slots."""
         if self.amsgrad:
             return super().update_step(gradient, variable, learning_rate)
-        dtype = variable.dtype
-        if dtype not in self._powers:
-            step = tf.cast(self.iterations + 1, dtype)
-            const = lambda x: tf.constant(x, dtype)  # noqa: E731
-            self._powers[dtype] = (tf.pow(const(self.beta_1), step),
-                                   tf.pow(const(self.beta_2), step), const(self.beta_1),
-                                   const(self.beta_2), const(self.epsilon),
-                                   tf.cast(learning_rate, dtype))
-        b1_power, b2_power, b1, b2, eps, lr = self._powers[dtype]
+        b1_power, b2_power, b1, b2, eps, lr = self._step_scalars(variable.dtype,
+                                                                 learning_rate)
         i = self._get_variable_index(variable)
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle, m=self._momentums[i].value.handle,
             v=self._velocities[i].value.handle, beta1_power=b1_power, beta2_power=b2_power,
-            lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=tf.cast(gradient, dtype))
+            lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=tf.cast(gradient, variable.dtype))
