@@ -10,6 +10,10 @@ size); forward+backward counts 2x forward: backward is taken with respect to W+ 
 maps (DGP's projection / pattern-search gradients), which needs each conv's data gradient but
 no kernel gradient.
 
+The "XLA, dilated-input convs" rows time the same XLA graph with the library's polyphase
+forms of the up-sampling (transposed) convolutions switched off
+(``tfposegen/ops/upfirdn2d.py``), i.e. with XLA's own dilated-input convolution, side by side.
+
 ``--fused_modconv`` adds rows for NVlabs' fused form at batch 1 (the style and the
 demodulation folded into the kernel, one plain convolution; timed with the library's layers
 patched, XLA only): it saves the two scalings of the activations per conv, but its backward
@@ -17,6 +21,7 @@ pass needs each kernel's gradient (a second convolution-sized product) to reach 
 """
 
 import argparse
+import importlib
 import os
 import time
 
@@ -28,6 +33,8 @@ from keras import ops
 from tfposegen.models.stylegan2 import SynthesisNetwork
 from tfposegen.models.stylegan2 import layers as sg2_layers
 from tfposegen.ops import upsample_conv2d
+
+upfirdn2d_module = importlib.import_module("tfposegen.ops.upfirdn2d")
 
 
 def matmul_peak(n=4096, reps=5):
@@ -86,22 +93,28 @@ def bench(resolution, reps, fused_modconv=False):
         return tape.gradient(loss, [ws] + noise)
 
     rows = []
-    modes = [("eager", "unfused"), ("tf.function", "unfused"), ("XLA", "unfused")]
+    modes = [("eager", "unfused"), ("tf.function", "unfused"), ("XLA", "unfused"),
+             ("XLA", "dilated")]
     if fused_modconv:
         modes.append(("XLA", "fused"))
     library_op = sg2_layers.modulated_conv2d
+    library_xla_check = upfirdn2d_module._compiling_with_xla
     for mode, form in modes:
         sg2_layers.modulated_conv2d = (fused_modulated_conv2d if form == "fused"
                                        else library_op)
+        upfirdn2d_module._compiling_with_xla = ((lambda: False) if form == "dilated"
+                                                else library_xla_check)
         for name, fn in (("forward", fwd), ("forward+backward", fwd_bwd)):
             f = fn if mode == "eager" else tf.function(fn, jit_compile=(mode == "XLA"))
             def call(f=f):
                 tf.nest.map_structure(lambda t: t.numpy(), f(ws))
             first = _timeit(call)
             times = [_timeit(call) for _ in range(reps)]
-            label = mode if form == "unfused" else f"{mode}, fused modconv"
+            label = {"unfused": mode, "fused": f"{mode}, fused modconv",
+                     "dilated": f"{mode}, dilated-input convs"}[form]
             rows.append((resolution, label, name, first, min(times)))
     sg2_layers.modulated_conv2d = library_op
+    upfirdn2d_module._compiling_with_xla = library_xla_check
     return rows, conv_flops(syn)
 
 

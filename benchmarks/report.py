@@ -64,11 +64,17 @@ def summary(name, found, dgp_rows=()):
     rows = []
     flat = [r for t in found for r in t]
     if name == "StyleGAN2 synthesis":
+        dilated = {(r["res"], r["pass"]): float(r["s/image"]) for r in flat
+                   if r.get("mode") == "XLA, dilated-input convs"}
         for r in flat:
             if r.get("mode") == "XLA":
+                before = dilated.get((r["res"], r["pass"]))
+                forms = ("" if before is None else
+                         f"; {float(r['s/image']) / before:.2f}x the time with XLA's "
+                         "dilated-input up-convs")
                 rows.append((name, f"config-f synthesis, {r['pass']}, XLA", f"{r['res']} px, "
                              "batch 1", f"{r['s/image']} s/image",
-                             f"{r['vs eager']} vs eager; {r['of peak']} of matmul peak"))
+                             f"{r['vs eager']} vs eager; {r['of peak']} of matmul peak{forms}"))
     elif name == "DGP phases":
         for r in flat:
             if "XLA s/step" in r:
