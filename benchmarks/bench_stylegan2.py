@@ -98,11 +98,11 @@ def bench(resolution, reps, fused_modconv=False):
     if fused_modconv:
         modes.append(("XLA", "fused"))
     library_op = sg2_layers.modulated_conv2d
-    library_xla_check = upfirdn2d_module._compiling_with_xla
+    library_xla_check = upfirdn2d_module.compiling_with_xla
     for mode, form in modes:
         sg2_layers.modulated_conv2d = (fused_modulated_conv2d if form == "fused"
                                        else library_op)
-        upfirdn2d_module._compiling_with_xla = ((lambda: False) if form == "dilated"
+        upfirdn2d_module.compiling_with_xla = ((lambda: False) if form == "dilated"
                                                 else library_xla_check)
         for name, fn in (("forward", fwd), ("forward+backward", fwd_bwd)):
             f = fn if mode == "eager" else tf.function(fn, jit_compile=(mode == "XLA"))
@@ -114,7 +114,7 @@ def bench(resolution, reps, fused_modconv=False):
                      "dilated": f"{mode}, dilated-input convs"}[form]
             rows.append((resolution, label, name, first, min(times)))
     sg2_layers.modulated_conv2d = library_op
-    upfirdn2d_module._compiling_with_xla = library_xla_check
+    upfirdn2d_module.compiling_with_xla = library_xla_check
     return rows, conv_flops(syn)
 
 

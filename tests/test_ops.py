@@ -164,6 +164,34 @@ def test_ops_compile_with_xla_and_have_gradients(rng):
     assert float(tf.reduce_max(tf.abs(g0))) > 0
 
 
+def test_max_pool_2x2_matches_tf_max_pool_with_ties_under_xla(rng):
+    """Values and gradients of ``tf.nn.max_pool2d(x, 2, 2)``, ties included (the gradient
+    goes to the first maximum of a window), with and without XLA; an odd edge is dropped."""
+    x = np.round(rng.normal(size=(2, 7, 6, 3)) * 2) / 2   # many ties
+    x[0, :2, :2, 0] = 3.0                                  # a window of four equal maxima
+    x = tf.constant(x.astype(np.float32))
+    weights = tf.constant(rng.normal(size=(2, 3, 3, 3)).astype(np.float32))
+
+    def value_and_grad(pool):
+        def f(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = pool(tf.nn.relu(x))
+                loss = tf.reduce_sum(y * weights)
+            return y, tape.gradient(loss, x)
+        return f
+
+    want = value_and_grad(lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"))(x)
+    assert want[0].shape == (2, 3, 3, 3)
+    for jit in (False, True):
+        f = tf.function(value_and_grad(ops.max_pool_2x2), jit_compile=jit)
+        got = f(x)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+        types = {op.type for op in f.get_concrete_function(x).graph.get_operations()}
+        assert ("MaxPool" in types) != jit
+
+
 def test_xla_forms_of_up_and_down_convolutions_agree_to_second_order(rng):
     """Under jit_compile the transposed conv takes its value, and the strided conv its
     gradients, from polyphase forms: values, gradients and the gradient of a gradient penalty

@@ -6,6 +6,7 @@
 - ``normalization``: instance norm, AdaIN, MUNIT's layer norm, torch's batch norm with global
   batch statistics under ``tf.distribute`` (ADGAN, DPTN, PAINT, DPIG's critic);
 - ``spectral_norm``: spectral normalisation with its power-iteration state as weights.
+- ``pooling``: VGG's 2x2 max pooling, in a form XLA runs well (VGG16 / VGG19 features).
 - ``composite``: ``BuiltByFirstCall``, the mixin of layers and models made of sublayers
   (built by their first call, not by a symbolic trace first; DPTN).
 

@@ -23,6 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfposegen.layers.pooling import MaxPool2x2
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -111,7 +113,7 @@ class VGG19Features(keras.Model):
             elif name.startswith("relu"):
                 layer = keras.layers.ReLU(name=name)
             else:
-                layer = keras.layers.MaxPooling2D(2, 2, name=name)
+                layer = MaxPool2x2(name=name)
             self.stack.append(layer)
         self.build((None, None, None, 3))
 

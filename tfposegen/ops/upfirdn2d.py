@@ -17,9 +17,10 @@ half speed; the products are the same (StyleGAN2 synthesis at 256 px: forward 0.
 forward+backward 0.90x the time; ``benchmarks/bench_stylegan2.py``).
 """
 
-import keras
 import numpy as np
 from keras import ops
+
+from tfposegen.ops.xla import compiling_with_xla
 
 
 def setup_filter(k):
@@ -178,7 +179,7 @@ def _transposed_conv(x, w, factor):
     ordinary form. Same products either way. oneDNN (TF without XLA) runs the ordinary form
     faster, so it is used there.
     """
-    if int(w.shape[0]) < factor or not _compiling_with_xla():
+    if int(w.shape[0]) < factor or not compiling_with_xla():
         return _transposed_conv_dilated(x, w, factor)
     return _value_and_gradient_forms(_transposed_conv_phases, _transposed_conv_dilated,
                                      x, w, factor)
@@ -192,19 +193,9 @@ def _strided_conv(x, w, factor):
     of the dilated-input one XLA runs at about half speed on CPU; its value from the ordinary
     strided convolution, which XLA runs well.
     """
-    if not _compiling_with_xla():
+    if not compiling_with_xla():
         return _strided_conv_plain(x, w, factor)
     return _value_and_gradient_forms(_strided_conv_plain, _strided_conv_phases, x, w, factor)
-
-
-def _compiling_with_xla():
-    """True while a ``tf.function(jit_compile=True)`` (or a function it calls) is traced."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    from tensorflow.python.framework import ops as tf_ops
-    from tensorflow.python.ops import control_flow_util
-
-    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
 
 
 def _value_and_gradient_forms(value_form, gradient_form, x, w, factor):

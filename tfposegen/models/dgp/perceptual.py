@@ -23,6 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfposegen.layers.pooling import MaxPool2x2
+
 # ImageNet channel means in BGR order, as keras.applications' "caffe" preprocessing uses them.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
@@ -59,6 +61,11 @@ def _check_images(images, resolution, what):
                          f"got shape {list(shape)}")
 
 
+def _is_vgg_pool(layer):
+    return (isinstance(layer, keras.layers.MaxPooling2D) and tuple(layer.pool_size) == (2, 2)
+            and tuple(layer.strides) == (2, 2) and layer.padding == "valid")
+
+
 class VGG16Features(keras.Model):
     """images [N, R, R, 3] in [0, 255] -> VGG16 features [N, (R//8) * (R//8) * 512].
 
@@ -72,7 +79,8 @@ class VGG16Features(keras.Model):
     Attributes:
         backbone: the full ``keras.applications.VGG16(include_top=False)`` model (13 conv
             layers), into which a Keras-2 VGG16 no-top weights file loads.
-        trunk: a functional model sharing the backbone's layers up to ``layer_name``.
+        trunk: a functional model sharing the backbone's layers up to ``layer_name`` (its
+            max pools as ``tfposegen.layers.pooling.MaxPool2x2``).
     """
 
     def __init__(self, resolution=512, layer_name="block4_conv3", trainable=False, **kwargs):
@@ -86,9 +94,12 @@ class VGG16Features(keras.Model):
         names = [layer.name for layer in self.backbone.layers]
         if layer_name not in names:
             raise ValueError(f"VGG16Features: VGG16 has no layer {layer_name!r}; layers: {names}")
-        self.trunk = keras.Model(self.backbone.inputs,
-                                 self.backbone.get_layer(layer_name).output,
-                                 name=f"vgg16_{layer_name}")
+        # The backbone's layers up to layer_name, with its 2x2 max pools as MaxPool2x2 (same
+        # values and gradients; XLA runs them ~3x faster).
+        x = inputs = keras.Input(self.backbone.input.shape[1:])
+        for layer in self.backbone.layers[1:names.index(layer_name) + 1]:
+            x = MaxPool2x2(name=layer.name)(x) if _is_vgg_pool(layer) else layer(x)
+        self.trunk = keras.Model(inputs, x, name=f"vgg16_{layer_name}")
         self.feature_shape = tuple(int(s) for s in self.trunk.output.shape[1:])
         self.trainable = trainable
         self.build((None, self.resolution, self.resolution, 3))
