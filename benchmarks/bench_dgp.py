@@ -352,10 +352,10 @@ def main():
     tf.get_logger().setLevel("ERROR")  # no retracing warnings: each projector is new
     start = time.perf_counter()
     load = os.getloadavg()[0]
-    peak = bench_stylegan2.matmul_peak()
+    peak, how = bench_stylegan2.matmul_peak()
     print("# DGP optimisation speed (batch 1, float32, random weights)\n")
     print(machine())
-    print(f"float32 matmul peak (4096^3, tf.function, this run): {peak:.0f} GFLOP/s; "
+    print(f"float32 matmul peak ({how}; this run): {peak:.0f} GFLOP/s; "
           f"1-min load average before it: {load:.2f}\n", flush=True)
     results = {}
     for res in resolutions:
@@ -377,7 +377,7 @@ def main():
         print_ratios(results, modes, peak)
     print("\n## Estimated DGP default run\n")
     print_estimates(results, modes)
-    end_peak = bench_stylegan2.matmul_peak()
+    end_peak, _ = bench_stylegan2.matmul_peak()
     print(f"\ntotal benchmark time {time.perf_counter() - start:.0f} s; peak RSS "
           f"{peak_rss_gib():.1f} GiB; matmul peak again at the end: {end_peak:.0f} GFLOP/s "
           f"(start {peak:.0f}); 1-min load average at the end: {os.getloadavg()[0]:.2f}")

@@ -3,7 +3,8 @@
     python benchmarks/bench_stylegan2.py [--resolutions 256,512] [--reps 2]
 
 Prints seconds per image (batch 1, as DGP runs) for config-f synthesis, and the fraction of
-this machine's float32 matmul peak, measured in the same run, that the 3x3 convolutions reach.
+this machine's float32 matmul peak, measured in the same run, that the 3x3 convolutions reach
+(the best of TensorFlow's, XLA's and numpy's BLAS matmul: ``matmul_rates``).
 FLOPs are those executed: 2*9*Cin*Cout*H*W per 3x3 conv, with H*W the *input* size for the
 stride-2 transposed ``Conv0_up`` (a quarter of the DESIGN.md count, which takes the output
 size); forward+backward counts 2x forward: backward is taken with respect to W+ and the noise
@@ -37,14 +38,30 @@ from tfposegen.ops import upsample_conv2d
 upfirdn2d_module = importlib.import_module("tfposegen.ops.upfirdn2d")
 
 
-def matmul_peak(n=4096, reps=5):
-    """Best float32 GFLOP/s of an n x n matmul under tf.function."""
+def matmul_rates(n=4096, reps=5):
+    """Best float32 GFLOP/s of an n x n matmul by each of this machine's matmul paths:
+    TensorFlow's graph kernel (``tf.function``), XLA, and numpy's BLAS. They differ by CPU
+    (seen: an AVX2 EPYC at 64 / 96 / 157 GFLOP/s, numpy's OpenBLAS at the FMA units' bound),
+    so the peak is the best of them, not TensorFlow's own kernel alone."""
     a = tf.random.normal([n, n])
     b = tf.random.normal([n, n])
-    f = tf.function(lambda a, b: tf.matmul(a, b))
-    f(a, b).numpy()
-    best = min(_timeit(lambda: f(a, b).numpy()) for _ in range(reps))
-    return 2 * n ** 3 / best / 1e9
+    rates = {}
+    for name, jit in (("tf.function", False), ("XLA", True)):
+        f = tf.function(tf.matmul, jit_compile=jit, autograph=False)
+        f(a, b).numpy()
+        rates[name] = 2 * n ** 3 / min(_timeit(lambda f=f: f(a, b).numpy())
+                                       for _ in range(reps)) / 1e9
+    a, b = a.numpy(), b.numpy()
+    rates["numpy BLAS"] = 2 * n ** 3 / min(_timeit(lambda: a @ b) for _ in range(reps)) / 1e9
+    return rates
+
+
+def matmul_peak(n=4096, reps=5):
+    """This machine's float32 matmul peak in GFLOP/s (the best of ``matmul_rates``) and a
+    line naming each path's rate."""
+    rates = matmul_rates(n, reps)
+    detail = ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
+    return max(rates.values()), f"{n}^3, best of {detail}"
 
 
 def conv_flops(syn):
@@ -125,8 +142,8 @@ def main():
     p.add_argument("--fused_modconv", action="store_true",
                    help="add XLA rows of the batch-1 fused modulated conv (module docstring)")
     args = p.parse_args()
-    peak = matmul_peak()
-    print(f"float32 matmul peak (4096^3, tf.function): {peak:.0f} GFLOP/s; "
+    peak, how = matmul_peak()
+    print(f"float32 matmul peak ({how}): {peak:.0f} GFLOP/s; "
           f"threads: inter {tf.config.threading.get_inter_op_parallelism_threads()}, "
           f"intra {tf.config.threading.get_intra_op_parallelism_threads()}, cpus {os.cpu_count()}")
     print("| res | mode | pass | first call s | s/image | GFLOP/s | of peak | vs eager |")
