@@ -38,6 +38,37 @@ def test_upfirdn2d_matches_scipy(rng, up, down, pad0, pad1, gain):
     np.testing.assert_allclose(np.asarray(got), want, atol=1e-5)
 
 
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("up,down,pad0,pad1", [(2, 1, 2, 1), (1, 2, 1, 1), (1, 3, 0, 2),
+                                               (2, 2, 1, 0), (1, 1, -1, 2)])
+def test_upfirdn2d_gradients_are_the_transposed_filter_to_second_order(rng, up, down, pad0,
+                                                                       pad1, jit):
+    """The FIR's gradient (its adjoint filter, with and without XLA) is M^T dy for the matrix
+    M of the scipy reference, and the gradient of ``sum(g^2)``, ``g = M^T sin(M x)``, is
+    ``M^T (cos(M x) * M 2g)``."""
+    shape, k = (1, 5, 6, 1), [1, 2, 5, 3]  # asymmetric: the adjoint reverses the taps
+    basis = np.eye(int(np.prod(shape))).reshape((-1,) + shape)
+    m = np.stack([ref_upfirdn2d(e, k, up, down, pad0, pad1, 2.0).ravel() for e in basis], 1)
+    x = rng.normal(size=shape)
+
+    def grads(x):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = ops.upfirdn2d(x, ops.setup_filter(k), up, down, pad0, pad1, gain=2.0)
+            g = inner.gradient(y, x, output_gradients=tf.sin(y))
+            loss = tf.reduce_sum(tf.square(g))
+        return g, outer.gradient(loss, x)
+
+    g, gg = tf.function(grads, jit_compile=jit)(tf.constant(x, tf.float32))
+    y = m @ x.ravel()
+    want_g = m.T @ np.sin(y)
+    np.testing.assert_allclose(np.ravel(g), want_g, atol=1e-5)
+    np.testing.assert_allclose(np.ravel(gg), m.T @ (np.cos(y) * (m @ (2 * want_g))),
+                               atol=1e-4)
+
+
 def test_upfirdn2d_2d_kernel_equals_separable(rng):
     x = rng.normal(size=(1, 8, 8, 2)).astype(np.float32)
     f1 = ops.setup_filter([1, 3, 3, 1])

