@@ -75,3 +75,22 @@ def test_long_modules_say_why():
         if lines > MAX_LINES:
             doc = ast.get_docstring(ast.parse(path.read_text())) or ""
             assert "Length:" in doc, f"{path}: {lines} lines and no 'Length:' reason"
+
+
+def test_no_module_starts_tensorflow_on_import(warm_python):
+    """Every module imported (the fork server imports them all, and refuses to start if one
+    creates TensorFlow's runtime), devices can still be configured, as scripts do after their
+    imports."""
+    import subprocess
+
+    code = ("import sys, tensorflow as tf\n"
+            "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+            "tf.config.set_logical_device_configuration(\n"
+            "    cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tfposegen'))\n")
+    proc = subprocess.run([warm_python.python, "-c", code], capture_output=True, text=True,
+                          env=warm_python.env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    want = sorted(".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+                  .removesuffix(".__init__") for p in _modules())
+    assert proc.stdout.strip() == str(want)

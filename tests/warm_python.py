@@ -12,8 +12,9 @@ import tempfile
 
 import pytest
 
-# The server: Python interpreters that have imported TensorFlow and Keras (and created no
-# TF runtime yet: no context, no thread pools), and the `python` its clients run: `python
+# The server: Python interpreters that have imported TensorFlow, Keras and every module of
+# tfposegen (and created no TF runtime yet: no context, no thread pools; a module that
+# starts it on import stops the server), and the `python` its clients run: `python
 # <script>.py ...` becomes a fork of the server running the script as __main__ with the
 # client's argv, working directory, environment and stdin / stdout / stderr, exiting with
 # the script's status (``python -c CODE ...`` likewise); anything else, or a client run
@@ -23,8 +24,14 @@ import pytest
 # they are.
 FORK_SERVER = r"""
 import json, os, runpy, signal, socket, sys, traceback
+import importlib, pkgutil
 import tensorflow, keras  # noqa: F401 (the slow imports, done once)
-import numpy, PIL.Image, tfposegen.train.common  # noqa: F401
+import numpy, PIL.Image, tfposegen  # noqa: F401
+from tensorflow.python.eager import context
+for module in pkgutil.walk_packages(tfposegen.__path__, "tfposegen."):
+    importlib.import_module(module.name)  # every module a script may import, once
+    if context.context()._context_handle is not None:  # forks of a started runtime hang
+        sys.exit(f"importing {module.name} started TensorFlow's runtime")
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
 parent = os.getppid()
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -31,7 +31,7 @@ from tfposegen.models.dpig import records as R
 from tfposegen.pose.maps import pose_heatmap, pose_mask
 from tfposegen.utils.files import dataset_files
 
-_RECORD, _END = tf.constant(0), tf.constant(1)
+_RECORD, _END = 0, 1  # the kinds of element (int32 in the datasets); no tensors at import
 _UNIT = np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1)  # uint8 -> [-1, 1]
 _PER_IMAGE = ("image_name_{i}", "image_raw_{i}", "id_{i}", "pose_peaks_{i}_rcv", "part_bbox_{i}",
               "part_vis_{i}")
