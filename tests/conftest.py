@@ -148,8 +148,8 @@ DURATIONS = {
     "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 33,
     "test_dptn_train.py::test_export_round_trips_in_a_fresh_process": 17,
     "test_export.py::test_every_signature_round_trips_in_a_fresh_process": 51,
-    "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 37,
-    "test_multiworker.py::test_encoder_two_workers_make_the_update_of_one_process": 21,
+    "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 31,
+    "test_multiworker.py::test_encoder_two_workers_make_the_update_of_one_process": 16,
     "test_perceptual.py::test_attribute_gradient_under_jit": 16,
     "test_perceptual.py::test_attribute_model": 13,
     "test_stylegan2.py::test_synthesis_and_discriminator_under_xla_with_gradients": 8,
@@ -157,9 +157,9 @@ DURATIONS = {
     "test_train_encoder.py::test_overfits_a_tiny_batch_of_generated_images": 15,
     "test_train_encoder.py::test_script_writes_a_dgp_pickle": 14,
     "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 13,
-    "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 34,
-    "test_train_stylegan2.py::test_gs_moving_average_lazy_regularisers_and_identical_resume": 32,
-    "test_train_stylegan2.py::test_script_writes_checkpoints_grids_pickles_and_logs": 16,
+    "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 20,
+    "test_train_stylegan2.py::test_gs_moving_average_lazy_regularisers_and_identical_resume": 18,
+    "test_train_stylegan2.py::test_script_writes_checkpoints_grids_pickles_and_logs": 5,
 }
 # modules timed as a whole: rough seconds per test (their module fixtures shared)
 PER_TEST = {"test_dptn_step_networks.py": 3, "test_dptn_step_scripts.py": 17,

@@ -27,8 +27,8 @@ from loopback import (
 STYLEGAN2 = ROOT / "run_scripts" / "stylegan2" / "train_stylegan2.py"
 ENCODER = ROOT / "run_scripts" / "dgp" / "train_encoder.py"
 # the workers keep the default --jit_compile (which they must ignore: XLA has no CPU
-# collectives); the single process runs the same (non-XLA) code
-SINGLE = ["--nojit_compile"]
+# collectives); the single process runs the same ops eagerly (no tracing)
+SINGLE = ["--run_eagerly"]
 
 GAN_FLAGS = ["--resolution=8", "--fmap_base=32", "--fmap_max=8", "--latent=8",
              "--mapping_layers=1", "--mbstd_group_size=1", "--batch_size=4",

@@ -10,7 +10,7 @@ import tensorflow as tf
 import warm_python
 
 from tfposegen.data.image_records import image_dataset, write_image_records
-from tfposegen.models.stylegan2 import build_stylegan2
+from tfposegen.models.stylegan2 import Discriminator, Generator
 from tfposegen.models.stylegan2.train import (
     StyleGAN2Trainer,
     d_logistic_loss,
@@ -66,14 +66,18 @@ def test_ema_and_lazy_adam_constants():
 def records(tmp_path_factory):
     folder = tmp_path_factory.mktemp("records")
     rng = np.random.default_rng(0)
-    write_image_records([rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-                         for _ in range(24)], folder, "x", 32)
+    write_image_records([rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+                         for _ in range(24)], folder, "x", 16)
     return folder
 
 
 def _trainer(seed):
+    """A 16-pixel StyleGAN2 (every kind of layer; less tracing than the 32-pixel preset)."""
     keras.utils.set_random_seed(seed)
-    G, D = build_stylegan2("tiny_32")
+    G = Generator(resolution=16, z_dim=32, w_dim=32,
+                  mapping_kwargs=dict(num_layers=2, layer_features=32),
+                  synthesis_kwargs=dict(fmap_base=64, fmap_max=16))
+    D = Discriminator(resolution=16, fmap_base=64, fmap_max=16)
     return StyleGAN2Trainer(G, D, batch_size=4, g_reg_interval=2, d_reg_interval=2,
                             jit_compile=False)
 
@@ -86,7 +90,7 @@ def test_gs_moving_average_lazy_regularisers_and_identical_resume(records, tmp_p
         return [trainer.train_step(next(it)) for _ in range(n)]
 
     a = _trainer(0)
-    it_a = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
+    it_a = iter(image_dataset(records, 4, 16, seed=3, xflip=True))
     out0 = a.train_step(next(it_a))
     prev = [v.numpy() for v in a.Gs.weights]
     out1 = a.train_step(next(it_a))
@@ -104,7 +108,7 @@ def test_gs_moving_average_lazy_regularisers_and_identical_resume(records, tmp_p
     path = a.checkpoint(data=it_a).write(str(tmp_path / "ck"))
     want = run(a, it_a, 2)
     b = _trainer(7)  # other initial weights: everything must come from the checkpoint
-    it_b = iter(image_dataset(records, 4, 32, seed=3, xflip=True))
+    it_b = iter(image_dataset(records, 4, 16, seed=3, xflip=True))
     b.checkpoint(data=it_b).read(path).assert_consumed()
     assert run(b, it_b, 2) == want
     for x, y in zip(a.Gs.weights, b.Gs.weights):
@@ -112,26 +116,33 @@ def test_gs_moving_average_lazy_regularisers_and_identical_resume(records, tmp_p
 
 
 def test_script_writes_checkpoints_grids_pickles_and_logs(records, tmp_path):
+    """train_stylegan2.py, run eagerly (its traced steps run above and in
+    test_multiworker.py), writes checkpoints, grids, pickles and logs; missing records, and
+    --run_eagerly with another strategy, exit 2 with one line."""
     from tfposegen.models.dgp.dnnlib import load_dnnlib_pickle
 
     out = tmp_path / "run"
     warm = warm_python.server()
     proc = subprocess.run(
         [warm.python, str(SCRIPT), f"--data={records}", f"--outdir={out}",
-         "--resolution=32", "--fmap_base=128", "--fmap_max=32", "--latent=64",
+         "--resolution=16", "--fmap_base=64", "--fmap_max=16", "--latent=32",
          "--mapping_layers=2", "--batch_size=4", "--total_kimg=0.012",
-         "--snapshot_kimg=0.012", "--nojit_compile"],
+         "--snapshot_kimg=0.012", "--run_eagerly"],
         capture_output=True, text=True, timeout=600, env=warm.env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "train 3/3" in proc.stderr
     nets = load_dnnlib_pickle(out / "network-snapshot-000000.pkl")
-    assert nets.G is not None and nets.Gs.resolution == 32
+    assert nets.G is not None and nets.Gs.resolution == 16
     assert (out / "fakes000000.png").is_file()
     assert list((out / "logs").glob("events.out.tfevents.*"))
     assert (out / "checkpoints" / "checkpoint").is_file()
     bad = subprocess.run([warm.python, str(SCRIPT), f"--data={tmp_path / 'none'}",
                           f"--outdir={out}"], capture_output=True, text=True, env=warm.env())
     assert bad.returncode == 2 and "no .tfrecords files" in bad.stderr
+    eager = subprocess.run([warm.python, str(SCRIPT), f"--data={records}", f"--outdir={out}",
+                            "--run_eagerly", "--strategy=multiworker"],
+                           capture_output=True, text=True, env=warm.env())
+    assert eager.returncode == 2 and "(--strategy default)" in eager.stderr.splitlines()[-1]
 
 
 MIRRORED = """
@@ -142,16 +153,16 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from tfposegen.models.stylegan2 import Discriminator, Generator
 from tfposegen.models.stylegan2.train import StyleGAN2Trainer
-reals = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+reals = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 3)).astype(np.float32)
 out = {}
 for name, st in (("one", tf.distribute.get_strategy()),
                  ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
     with st.scope():
         keras.utils.set_random_seed(0)
-        G = Generator(resolution=16, z_dim=16, w_dim=16,
+        G = Generator(resolution=8, z_dim=16, w_dim=16,
                       mapping_kwargs=dict(num_layers=2, layer_features=16),
                       synthesis_kwargs=dict(fmap_base=64, fmap_max=16))
-        D = Discriminator(resolution=16, fmap_base=64, fmap_max=16, mbstd_group_size=1)
+        D = Discriminator(resolution=8, fmap_base=64, fmap_max=16, mbstd_group_size=1)
     t = StyleGAN2Trainer(G, D, batch_size=4, g_reg_interval=2, d_reg_interval=2,
                          jit_compile=False, strategy=st)
     it = iter(t.distribute(tf.data.Dataset.from_tensors(reals).repeat()))
@@ -167,7 +178,9 @@ print(json.dumps(out))
 
 def test_two_replicas_make_the_update_of_one_device():
     """MirroredStrategy on two logical CPUs against one device, same global batch (D without
-    minibatch stddev, whose groups would differ): same losses and weights."""
+    minibatch stddev, whose groups would differ): same losses and weights. At 8 px: every
+    kind of layer (an up-sampling block in G, a down-sampling one in D), half the tracing
+    of 16 px."""
     warm = warm_python.server()
     proc = subprocess.run([warm.python, "-c", MIRRORED], capture_output=True, text=True,
                           timeout=600, env=warm.env())

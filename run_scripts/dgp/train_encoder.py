@@ -23,6 +23,8 @@ import sys
 import numpy as np
 from absl import app, flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data", None, "TFRecords (folder, file or glob) from images_to_tfrecords.")
 flags.DEFINE_string("network", None, "dnnlib pickle or converted folder with Gs and D.")
@@ -50,6 +52,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
                   "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
                   "scaling needed). Fast only where the hardware has bfloat16 math.")
+cli.define_run_eagerly_flag()
 flags.mark_flags_as_required(["data", "network", "outdir"])
 
 
@@ -122,8 +125,10 @@ def main(argv):
 
     try:
         record_files(FLAGS.data)
+        cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
         train()
-    except (ImageRecordError, ConversionError, DnnlibPickleError, KerasH5Error) as e:
+    except (ImageRecordError, ConversionError, DnnlibPickleError, KerasH5Error,
+            cli.InputError) as e:
         print(f"train_encoder.py: error: {e}", file=sys.stderr)
         return 2
     return 0

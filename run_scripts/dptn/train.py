@@ -31,6 +31,8 @@ import os
 import options
 from absl import flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 options.define_base_flags("train")
 flags.DEFINE_integer("niter", 100, "Epochs at the initial learning rate.", lower_bound=0)
@@ -56,8 +58,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
                   "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
                   "scaling needed). Fast only where the hardware has bfloat16 math.")
-flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly: no tracing (for "
-                     "tiny smoke runs and debugging; slower per step).")
+cli.define_run_eagerly_flag()
 
 
 def load_vgg(train):
@@ -88,17 +89,12 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, run_training, select_keys
     from tfposegen.utils.files import atomic_path
 
-    if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
-        raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
+    cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
     from tfposegen.train.precision import set_precision
 
     set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
-    if FLAGS.run_eagerly:
-        import tensorflow as tf
-
-        tf.config.run_functions_eagerly(True)
     folder, stored, pairs = options.records()
     size = options.network_size(stored)
     exp_dir = os.path.join(FLAGS.checkpoints_dir, FLAGS.name)

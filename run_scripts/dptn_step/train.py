@@ -50,6 +50,8 @@ import os
 import options
 from absl import flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 options.define_base_flags("train")
 flags.DEFINE_integer("save_latest_freq", 500, "Images between checkpoints / latest_net.",
@@ -223,15 +225,12 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, run_training, select_keys
     from tfposegen.utils.files import atomic_path
 
-    if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
-        raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
+    cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
     from tfposegen.train.precision import set_precision
 
     set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
-    if FLAGS.run_eagerly:
-        tf.config.run_functions_eagerly(True)
     folder, pairs = options.records()
     import keras
 

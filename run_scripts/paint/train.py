@@ -39,6 +39,8 @@ import os
 import options
 from absl import flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 options.define_flags(train=True)
 flags.DEFINE_integer("niter", 60, "LGN: epochs at the initial learning rate.", lower_bound=0)
@@ -71,8 +73,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
                   "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
                   "scaling needed). Fast only where the hardware has bfloat16 math.")
-flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly (tiny smoke runs, "
-                     "debugging).")
+cli.define_run_eagerly_flag()
 
 
 def load_vgg(root):
@@ -156,8 +157,7 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, select_keys
     from tfposegen.utils.files import atomic_path
 
-    if FLAGS.run_eagerly and FLAGS.strategy != "default":  # TF's collectives need graphs
-        raise options.InputError("--run_eagerly runs on one device only (--strategy default)")
+    cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
     config = options.stage_config() if FLAGS.stage != "lgn" else None
     root = options.dataroot(config)
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
@@ -165,10 +165,6 @@ def main(argv):
 
     set_precision(FLAGS.precision)  # before the networks are built
     chief = is_chief(strategy)
-    if FLAGS.run_eagerly:
-        import tensorflow as tf
-
-        tf.config.run_functions_eagerly(True)
     folder, summary = records(root, config)
     seed = options.seed(config)
     with strategy.scope():

@@ -23,6 +23,8 @@ import sys
 import numpy as np
 from absl import app, flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data", None, "TFRecords (folder, file or glob) from images_to_tfrecords.")
 flags.DEFINE_string("outdir", None, "Run folder (checkpoints, logs, snapshots).")
@@ -55,6 +57,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "Numeric precision: float32 (default, faithful) or mixed_bfloat16 "
                   "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
                   "scaling needed). Fast only where the hardware has bfloat16 math.")
+cli.define_run_eagerly_flag()
 flags.mark_flags_as_required(["data", "outdir"])
 
 
@@ -134,7 +137,8 @@ def main(argv):
 
     try:
         record_files(FLAGS.data)
-    except ImageRecordError as e:
+        cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
+    except (ImageRecordError, cli.InputError) as e:
         print(f"train_stylegan2.py: error: {e}", file=sys.stderr)
         return 2
     train()

@@ -1,5 +1,6 @@
 """Command-line edges shared by the scripts: a bad-input error that becomes one line on
-stderr and exit status 2 (no usage text, no traceback), and the DPTN family's scoring flags."""
+stderr and exit status 2 (no usage text, no traceback), the trainers' ``--run_eagerly``, and
+the DPTN family's scoring flags."""
 
 import os
 import sys
@@ -22,6 +23,28 @@ def run(main):
             return 2
 
     sys.exit(app.run(checked))
+
+
+def define_run_eagerly_flag():
+    """The trainers' ``--run_eagerly`` (see :func:`start_run_eagerly`)."""
+    from absl import flags
+
+    flags.DEFINE_boolean("run_eagerly", False, "Run every tf.function eagerly: no tracing "
+                         "(tiny smoke runs and debugging; slower per step; --strategy "
+                         "default only).")
+
+
+def start_run_eagerly(run_eagerly, strategy):
+    """Apply ``--run_eagerly`` (before the strategy is made): with ``--strategy`` other than
+    ``default`` an :class:`InputError` (TF's collectives need graphs); else every
+    ``tf.function`` runs eagerly from here on."""
+    if not run_eagerly:
+        return
+    if strategy != "default":
+        raise InputError("--run_eagerly runs on one device only (--strategy default)")
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
 
 
 METRIC_WEIGHT_FLAGS = ("lpips_backbone", "lpips_lin", "torchvision_inception",
