@@ -283,7 +283,7 @@ def test_train_resume_and_test_scripts(tmp_path):
     common = [f"--dataroot={data}", f"--checkpoints_dir={ck}", "--name=s", "--synthetic",
               "--preset=tiny", "--ndf=8", "--n_layers_D=1", "--niter_decay=0",
               "--epoch_size=1", "--batchSize=1", "--save_latest_freq=100", "--num_shards=1",
-              "--save_epoch_freq=1"]
+              "--save_epoch_freq=1", "--run_eagerly"]   # traced: the replica test
     first = _run("train.py", *common, "--niter=2")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "trained to step 2 of 2" in first.stdout

@@ -32,6 +32,8 @@ import os
 import options
 from absl import app, flags, logging
 
+from tfposegen.utils import cli
+
 FLAGS = flags.FLAGS
 options.define_base_flags("train")
 flags.DEFINE_boolean("continue_train", False, "Without a training checkpoint yet, start "
@@ -63,6 +65,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "(bfloat16 compute, float32 variables, optimiser and losses; no loss "
                   "scaling needed). Fast only where the hardware has bfloat16 math.")
 flags.DEFINE_integer("num_shards", 8, "TFRecord shards of the conversion.", lower_bound=1)
+cli.define_run_eagerly_flag()
 flags.DEFINE_string("demo_out", None, "At the end, also write netG as a demo generator file "
                     "(tfposegen.models.adgan.weights.save_demo_generator; needs --synthetic).")
 
@@ -124,6 +127,7 @@ def main(argv):
     from tfposegen.train.common import is_chief, make_strategy, run_training
     from tfposegen.utils.files import atomic_path, write_png
 
+    cli.start_run_eagerly(FLAGS.run_eagerly, FLAGS.strategy)
     strategy = make_strategy(FLAGS.strategy)  # before any other TF work (multiworker)
     from tfposegen.train.precision import set_precision
 
