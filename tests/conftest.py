@@ -109,7 +109,7 @@ def assert_same_update(script, loss_names, keys=("G", "D"), warm=None):
 # module fixtures built once) except the modules in SPLIT_MODULES, whose long tests share
 # only cheap fixtures and are spread over both. Only the order changes, never a test.
 DURATIONS = {
-    "test_adgan_train.py::test_train_resume_and_test_scripts": 32,
+    "test_adgan_train.py::test_train_resume_and_test_scripts": 22,
     "test_adgan_train.py::test_two_replicas_make_the_update_of_one_device": 24,
     "test_adgan_train.py::test_overfit_one_pair_lowers_the_l1_and_raises_ssim": 15,
     "test_adgan_transfer.py::test_attribute_transfer_all_or_no_classes_is_plain_rendering": 15,
