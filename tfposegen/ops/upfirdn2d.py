@@ -44,13 +44,21 @@ def setup_filter(k):
     return k / np.sum(k)
 
 
-def _zero_insert(x, up):
+def _zero_insert(x, up, axes=(1, 2)):
+    """``up - 1`` zeros after every sample along ``axes`` of an NHWC tensor."""
     if up == 1:
         return x
-    _, h, w, c = x.shape
-    x = ops.reshape(x, [-1, h, 1, w, 1, c])
-    x = ops.pad(x, [[0, 0], [0, 0], [0, up - 1], [0, 0], [0, up - 1], [0, 0]])
-    return ops.reshape(x, [-1, h * up, w * up, c])
+    dims = list(x.shape[1:])
+    split, pad = [-1], [[0, 0]]
+    for axis, n in enumerate(dims, start=1):
+        split.append(n)
+        pad.append([0, 0])
+        if axis in axes:
+            split.append(1)
+            pad.append([0, up - 1])
+    x = ops.pad(ops.reshape(x, split), pad)
+    return ops.reshape(x, [-1] + [n * up if axis in axes else n
+                                  for axis, n in enumerate(dims, start=1)])
 
 
 def _pad_or_crop(x, pad0, pad1):
@@ -96,18 +104,12 @@ def _correlate_1d_adjoint(dy, taps, axis, down, n_in):
     with ``down - 1`` zeros after each sample; the same correlation (reversed taps, stride 1)
     of ``z`` padded by ``len(taps) - 1`` before, so its own gradient is ``_correlate_1d``
     again (any order)."""
-    if down > 1:
-        n_out = dy.shape[axis]
-        shape = list(dy.shape)
-        z = ops.stack([dy] + [ops.zeros_like(dy)] * (down - 1), axis=axis + 1)
-        shape[0], shape[axis] = -1, n_out * down
-        dy = ops.reshape(z, shape)
-        sl = [slice(None)] * 4
-        sl[axis] = slice(0, (n_out - 1) * down + 1)
-        dy = dy[tuple(sl)]
+    sl = [slice(None)] * 4
+    sl[axis] = slice(0, (dy.shape[axis] - 1) * down + 1)   # no zeros after the last sample
+    z = _zero_insert(dy, down, axes=(axis,))[tuple(sl)]
     pad = [[0, 0]] * 4
-    pad[axis] = [len(taps) - 1, n_in - dy.shape[axis]]
-    return _correlate_1d(ops.pad(dy, pad), taps[::-1], axis, 1)
+    pad[axis] = [len(taps) - 1, n_in - z.shape[axis]]
+    return _correlate_1d(ops.pad(z, pad), taps[::-1], axis, 1)
 
 
 def _shifted_sum(x, taps, axis, down):
