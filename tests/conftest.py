@@ -17,6 +17,18 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def eager():
+    """Every ``tf.function`` of the test runs eagerly (the same ops, no tracing): for the
+    math of training steps whose traced form another test runs (tracing a tiny step costs
+    more than running it)."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
+
+
 @pytest.fixture(scope="session")
 def warm_python():
     """The fork server of Python interpreters with TensorFlow imported, one per test process
@@ -113,10 +125,10 @@ DURATIONS = {
     "test_adgan_train.py::test_two_replicas_make_the_update_of_one_device": 24,
     "test_adgan_train.py::test_overfit_one_pair_lowers_the_l1_and_raises_ssim": 15,
     "test_adgan_transfer.py::test_attribute_transfer_all_or_no_classes_is_plain_rendering": 15,
-    "test_deepgenpro.py::test_original_command_line_writes_every_output": 33,
+    "test_deepgenpro.py::test_original_command_line_writes_every_output": 15,
     "test_demo.py::test_readme_demo_runs_and_keeps_the_garment": 34,
     "test_dgp.py::test_full_size_graphs_of_every_phase_lower_to_xla": 34,
-    "test_dgp.py::test_interrupted_run_resumes_to_identical_outputs": 27,
+    "test_dgp.py::test_interrupted_run_resumes_to_identical_outputs": 11,
     "test_dgp.py::test_pattern_search_changes_only_noise_and_search_uses_projection_image": 10,
     "test_dgp.py::test_first_adam_step_is_tf1_adam_with_epsilon_1e8": 4,
     "test_dpig_data.py::test_keypoint_field_records_rebuild_the_masks_exactly": 17,
@@ -124,7 +136,7 @@ DURATIONS = {
     "test_dpig_train.py::test_run_scripts_synthetic_train_then_test[DF]": 38,
     "test_dpig_train.py::test_resume_in_new_process_is_bit_identical_and_two_workers_make_its_u"
     "pdate": 32,
-    "test_dpig_train.py::test_two_replicas_make_the_update_of_one_device": 31,
+    "test_dpig_train.py::test_two_replicas_make_the_update_of_one_device": 16,
     "test_dpig_train.py::test_overfit_handful_of_pairs": 20,
     "test_dpig_train.py::test_models_train_finite_and_moving[101]": 12,
     "test_dpig_train.py::test_two_workers_on_loopback_make_the_update_of_one_process": 9,
@@ -145,7 +157,7 @@ DURATIONS = {
     "test_dptn_train.py::test_train_resume_and_test_scripts": 52,
     "test_dptn_train.py::test_overfit_one_pair_lowers_l1_and_raises_ssim": 38,
     "test_dptn_train.py::test_dptn_two_workers_make_the_update_of_one_process": 33,
-    "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 33,
+    "test_dptn_train.py::test_two_replicas_make_the_update_of_one_device": 20,
     "test_dptn_train.py::test_export_round_trips_in_a_fresh_process": 17,
     "test_export.py::test_every_signature_round_trips_in_a_fresh_process": 51,
     "test_multiworker.py::test_stylegan2_two_workers_make_the_update_of_one_process": 31,
@@ -167,7 +179,7 @@ PER_TEST = {"test_dptn_step_networks.py": 3, "test_dptn_step_scripts.py": 17,
             "test_dptn_step_export.py": 12, "test_paint_lgn.py": 1.5, "test_paint_tsn.py": 1.5,
             "test_paint_afn.py": 1, "test_metrics_torchvision_inception.py": 4,
             "test_websvc.py": 6, "test_paint_train.py": 12, "test_paint_data.py": 0.8,
-            "test_paint_scripts.py": 30}
+            "test_paint_scripts.py": 50}
 SPLIT_MODULES = {"test_dpig_train.py", "test_dgp.py", "test_adgan_train.py", "test_dptn_train.py",
                  "test_dptn_step_train.py", "test_train_stylegan2.py", "test_train_encoder.py",
                  "test_demo.py"}

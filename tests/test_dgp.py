@@ -215,7 +215,9 @@ STEPS = {"projection": 4, "semantic_search": 6, "pattern_search": 6}
 
 def test_interrupted_run_resumes_to_identical_outputs(tiny, pair_inputs, tmp_path):
     E, D, G = tiny
-    p = DGPProjector(G.synthesis, D, E, pair_inputs)  # one projector: compiled once
+    # one projector, traced once; without XLA (the phases' XLA steps run in the pattern
+    # search test above and in test_demo.py's run of deepGenPro.py; XLA took 2.4x the time)
+    p = DGPProjector(G.synthesis, D, E, pair_inputs, jit_compile=False)
 
     def run(out, **kw):
         return run_dgp(p, pair_inputs, str(out), STEPS, {"test": 1}, checkpoint_every=3,
@@ -283,8 +285,9 @@ def _written(concrete, variables):
 def test_full_size_graphs_of_every_phase_lower_to_xla(tmp_path):
     """DGP's 512 px networks (random weights) with VGG16 and ResNet101: the encoder runs
     once; the three phases' steps are traced and lowered to XLA's HLO at full size, their
-    outputs and written variables checked on the graph (their XLA steps run at 32 px in the
-    tests above; compiling and running the projection here took a minute of CI time)."""
+    outputs and written variables checked on the graph (their XLA steps run at 64 px in
+    test_demo.py, the pattern search's at 32 px above; compiling and running the projection
+    here took a minute of CI time)."""
     from tfposegen.models.dgp.perceptual import AttributeFeatures, VGG16Features
 
     cloth_dir, model_dir = ((f"{DGP_DATA}/model_1/cloth_1", f"{DGP_DATA}/model_1/model_info")

@@ -379,6 +379,7 @@ for number in (101, 103):
                 opt.epsilon = 1e-3
         data = iter(trainer.model_inputs(dpig_dataset(sys.argv[1], "DF", 2, shuffle=False,
                                                     height=128, width=64)))
+        tf.config.run_functions_eagerly(True)  # the replica math, not tracing, is under test
         losses = [trainer.train_step(data) for _ in range(2)]
         for gi, (mode, g, d, _, _) in enumerate(trainer.groups):
             for i, v in enumerate(g + d):
@@ -394,7 +395,8 @@ def test_two_replicas_make_the_update_of_one_device(records, tmp_path, warm_pyth
     clipping, mapping-net noise drawn for the global batch) end with the same weights, every
     variable to 5e-6, and losses (measured: 7.5e-7 apart, bit-identical over 8 runs with up to
     4 copies at once on 2 cores; unsynchronised batch statistics put 140,000 of 425,000
-    weights of 101 more than 1e-5 apart)."""
+    weights of 101 more than 1e-5 apart). Both run eagerly: the traced steps under several
+    replicas run in the loopback-worker tests below."""
     proc = subprocess.run([warm_python.python, "-c", MIRRORED, records[0],
                            str(tmp_path / "o.npz")], capture_output=True, text=True,
                           env=warm_python.env())

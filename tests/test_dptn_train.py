@@ -174,9 +174,8 @@ for name, st in (("one", tf.distribute.get_strategy()),
     t = T.DPTNTrainer(nets, vgg, batch_size=2, iterations_per_epoch=10, lr=1e-3, strategy=st)
     for opt in t.opts.values():  # Adam would turn the rounding of ~0 gradients into lr steps
         opt.epsilon = 1e-3
-    tf.config.run_functions_eagerly(name == "one")  # the reference untraced (same ops)
+    tf.config.run_functions_eagerly(True)  # the replica math, not tracing, is under test
     losses = [t.train_step(batch) for _ in range(2)]
-    tf.config.run_functions_eagerly(False)
     out[name] = {"replicas": t.replicas, "losses": losses,
                  "G": [v.numpy().tolist() for v in nets["G"].trainable_weights[-6:]],
                  "D": [v.numpy().tolist() for v in nets["D"].weights]}
@@ -188,7 +187,8 @@ def test_two_replicas_make_the_update_of_one_device(warm_python):
     """MirroredStrategy on two logical CPUs against one device, the same global batch of two
     different pairs: the same losses and, after two steps, the same G and D weights,
     spectral-norm vectors included (deterministic ops, Adam epsilon 1e-3 as the other
-    trainers' replica tests)."""
+    trainers' replica tests). Both run eagerly: the traced step under several replicas runs
+    in the loopback-worker test below."""
     assert_same_update(MIRRORED, T.LOSS_NAMES, warm=warm_python)
 
 

@@ -14,8 +14,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_train_resume_and_test_every_stage(tmp_path, warm_python):
-    """Each stage trains one or two iterations (``--run_eagerly``, tiny networks, 64 x 64,
-    two garments per split), LGN resumes, each test writes the original's files and finite
+    """Each stage trains one or two iterations (traced, the tests' only traced PAINT steps;
+    the resumed LGN run eagerly; tiny networks, 64 x 64, two garments per split), LGN
+    resumes, each test writes the original's files and finite
     scores (TSN also from the original's ``gen_<N>.pth``); a missing dataroot exits 2 naming
     it. The three stages' chains run side by side."""
     # one TF thread per process: the runs go side by side on the machine's cores
@@ -32,14 +33,14 @@ def test_train_resume_and_test_every_stage(tmp_path, warm_python):
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout, proc.stderr
 
-    train = ["--synthetic", "--run_eagerly"]
+    train = ["--synthetic"]
     # the README's LGN command line (--model stage1_gan runs bicycle_gan)
     lgn = ["--name=LGN", "--model=stage1_gan", "--direction=AtoB", "--batch_size=2",
            "--niter_decay=0"]
 
     def lgn_chain():      # LGN trains, resumes (two epochs of one step), tests
         first = run("train.py", "lgn", *train, *lgn, "--niter=1")
-        again = run("train.py", "lgn", *train, *lgn, "--niter=2")
+        again = run("train.py", "lgn", *train, *lgn, "--niter=2", "--run_eagerly")
         return first, again, run("test.py", "lgn", "--name=LGN", "--epoch=2",
                                  f"--results_dir={tmp_path}", "--phase=lgn", "--n_samples=1")
 

@@ -4,7 +4,7 @@ stage, an exact resume, the in-graph Canny against the loader's, and two replica
 update of one device.
 
 The tiny networks run eagerly here (a traced step costs 15-25 s of tracing on this machine,
-an eager one 1.5-4 s); the traced step runs in the replica script's second strategy."""
+an eager one 1.5-4 s); the traced steps run in test_paint_scripts.py's training runs."""
 
 import numpy as np
 import pytest
@@ -14,12 +14,7 @@ from conftest import TWO_LOGICAL_CPUS, assert_same_update
 from tfposegen.models.paint import train as T
 from tfposegen.models.paint import train_lgn as L
 
-
-@pytest.fixture(scope="module", autouse=True)
-def eager():
-    tf.config.run_functions_eagerly(True)
-    yield
-    tf.config.run_functions_eagerly(False)
+pytestmark = pytest.mark.usefixtures("eager")
 
 
 def _layout(n, s, shift=0):

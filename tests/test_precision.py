@@ -25,14 +25,6 @@ def float32_policy():
     keras.mixed_precision.set_dtype_policy("float32")
 
 
-@pytest.fixture
-def eager():
-    """Run the step functions eagerly: tracing them costs more than the tiny steps."""
-    tf.config.run_functions_eagerly(True)
-    yield
-    tf.config.run_functions_eagerly(False)
-
-
 def test_unknown_precision_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match="float32, mixed_bfloat16.*'float16'"):
         P.set_precision("float16")
