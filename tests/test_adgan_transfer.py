@@ -69,7 +69,7 @@ def _images(rng):
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, warm_python):
     """The generator, inputs, background runs (script, SavedModel reload) and the Keras
     references, computed while the subprocesses run."""
     tmp = tmp_path_factory.mktemp("adgan_transfer")
@@ -85,7 +85,7 @@ def setup(tmp_path_factory):
                 kp=_keypoints(rng, 2), mask=np.zeros((2, 8), np.float32))
     data["mask"][0, 5] = 1  # upper clothes
     data["mask"][1, [1, 2]] = 1  # pants, hair
-    runs = _start_script_runs(tmp, data)
+    runs = _start_script_runs(tmp, data, warm_python)
     path = export_adgan(netG, str(tmp / "adgan"), height=H, width=W)
     np.savez(tmp / "in.npz", **data)
     runs["reload"] = subprocess.Popen([sys.executable, "-c", RELOAD, path, str(tmp / "in.npz"),
@@ -102,10 +102,10 @@ def setup(tmp_path_factory):
     return dict(tmp=tmp, netG=netG, data=data, runs=runs, ref=ref)
 
 
-def _start_script_runs(tmp, data):
+def _start_script_runs(tmp, data, warm_python):
     """Start the script in the background: a good run (A = sample 0, B = sample 0 of B, the
     target pose of sample 0, upper clothes from B) writing out.png, and a run whose
-    --parse_b is missing."""
+    --parse_b is missing (forks of ``warm_python``'s server)."""
     files = {}
     for key in ("a", "b"):
         files[f"image_{key}"] = tmp / f"{key}.png"
@@ -122,9 +122,9 @@ def _start_script_runs(tmp, data):
 
     def start(**changed):
         script = ROOT / "run_scripts" / "adgan" / "attribute_transfer.py"
-        return subprocess.Popen([sys.executable, str(script)] + [
+        return subprocess.Popen([warm_python.python, str(script)] + [
             f"--{k}={v}" for k, v in {**files, **changed}.items()],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=warm_python.env())
 
     return {"ok": start(output=tmp / "out.png"),
             "missing": start(parse_b=tmp / "nope.npy", output=tmp / "bad.png")}

@@ -156,7 +156,7 @@ def test_restore_chain_and_tests_write_folders(records, tmp_path):
         TR.restore_networks(str(tmp_path / "nowhere"), nets)
 
 
-def test_main_flags_match_config_and_errors(tmp_path, capsys):
+def test_main_flags_match_config_and_errors(tmp_path, capsys, warm_python):
     sys.path.insert(0, str(ROOT / "run_scripts" / "dpig"))
     import main as dpig_main
 
@@ -173,8 +173,8 @@ def test_main_flags_match_config_and_errors(tmp_path, capsys):
                     random_seed=123, inverse_pose=False, one_app_per_batch=False)
     assert {k: cfg[k] for k in expected} == expected
     assert dpig_main.str2bool("TRUE") and not dpig_main.str2bool("yes")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    base = [sys.executable, str(MAIN), f"--log_dir={tmp_path}",
+    env = warm_python.env()
+    base = [warm_python.python, str(MAIN), f"--log_dir={tmp_path}",
             f"--data_dir={tmp_path}"]
     r = subprocess.run(base + ["--dataset=none", "--model=101"], capture_output=True,
                        text=True, env=env)

@@ -2,7 +2,6 @@
 
 import pathlib
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -73,7 +72,7 @@ def test_folder_conversion_crops_and_resizes(tmp_path):
     np.testing.assert_allclose(px[1], 50, atol=2)
 
 
-def test_errors_name_the_file(tmp_path):
+def test_errors_name_the_file(tmp_path, warm_python):
     (tmp_path / "img").mkdir()
     (tmp_path / "img" / "bad.png").write_bytes(b"not an image")
     with pytest.raises(ImageRecordError, match="bad.png"):
@@ -86,7 +85,7 @@ def test_errors_name_the_file(tmp_path):
         next(iter(image_dataset(tmp_path / "o3", 1, 16, repeat=False)))
     script = (pathlib.Path(__file__).resolve().parents[1] / "run_scripts" / "stylegan2"
               / "images_to_tfrecords.py")
-    proc = subprocess.run([sys.executable, str(script),
+    proc = subprocess.run([warm_python.python, str(script),
                            f"--image_dir={tmp_path / 'img'}", f"--out_dir={tmp_path / 'o4'}"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=warm_python.env())
     assert proc.returncode == 2 and "bad.png: cannot read" in proc.stderr

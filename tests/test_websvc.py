@@ -179,7 +179,7 @@ TINY_STEP_G = dict(ngf=4, img_f=8, layers=1, num_blocks=0, num_CABs=1, num_TTBs=
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory):
+def exports(tmp_path_factory, warm_python):
     """The demo ADGAN generator exported by run_scripts/export_savedmodel.py --adgan_netG (a
     subprocess, and one with a missing file) and, meanwhile in this process, a random-weight
     32 x 32 DPTN_step generator (S = 2) as --dptn_step_checkpoint exports it (fashion:
@@ -193,8 +193,8 @@ def exports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("adgan_export")
     script = os.path.join(ROOT, "run_scripts", "export_savedmodel.py")
     demo_file = os.path.join(ROOT, "pretrained", "demo", "adgan_demo_64.npz")
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    procs = [subprocess.Popen([sys.executable, script, f"--adgan_netG={path}",
+    env = warm_python.env(PYTHONPATH=ROOT)
+    procs = [subprocess.Popen([warm_python.python, script, f"--adgan_netG={path}",
                                f"--export_dir={out}"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, env=env)
              for path, out in ((demo_file, tmp), (f"{tmp}/nope.pth", f"{tmp}/x"))]
