@@ -14,11 +14,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_train_resume_and_test_every_stage(tmp_path, warm_python):
-    """Each stage trains one or two iterations (traced, the tests' only traced PAINT steps;
-    the resumed LGN run eagerly; tiny networks, 64 x 64, two garments per split), LGN
-    resumes, each test writes the original's files and finite
-    scores (TSN also from the original's ``gen_<N>.pth``); a missing dataroot exits 2 naming
-    it. The three stages' chains run side by side."""
+    """Each stage trains one iteration, traced (the tests' only traced PAINT steps; tiny
+    networks, 64 x 64, two garments per split), LGN resumes for a second one (eagerly),
+    each test writes the original's files and finite scores (TSN also from the original's
+    ``gen_<N>.pth``); a missing dataroot exits 2 naming it. The three stages' chains run
+    side by side."""
     # one TF thread per process: the runs go side by side on the machine's cores
     env, python = warm_python.env(PYTHONPATH=ROOT, TF_NUM_INTRAOP_THREADS="1",
                                   TF_NUM_INTEROP_THREADS="1"), warm_python.python
