@@ -24,8 +24,11 @@ import shutil
 
 from absl import flags
 
-from tfposegen.utils import cli
-from tfposegen.utils.cli import InputError, run  # noqa: F401 - the scripts' options.run
+from tfposegen.utils.cli import (  # noqa: F401 - the scripts' options.run
+    InputError,
+    define_run_eagerly_flag,
+    run,
+)
 
 FLAGS = flags.FLAGS
 FRAME = (256, 176)  # the annotation frame (``old_size`` of FashionDataset)
@@ -84,7 +87,7 @@ def define_base_flags(phase):
     flags.DEFINE_integer("load_size", None, "Network size (square; the original's fixed "
                          "load_size 256); default 256, with --synthetic the stored height.",
                          lower_bound=1)
-    cli.define_run_eagerly_flag()
+    define_run_eagerly_flag()
     flags.DEFINE_integer("seed", 0, "Seed of the initial weights, pair order and noise.")
     flags.DEFINE_boolean("synthetic", False, "Make a synthetic dataroot at --dataroot if "
                          "missing (train and test splits; seeded random VGG weights then).")
