@@ -165,12 +165,12 @@ DURATIONS = {
     "test_perceptual.py::test_attribute_gradient_under_jit": 16,
     "test_perceptual.py::test_attribute_model": 13,
     "test_stylegan2.py::test_synthesis_and_discriminator_under_xla_with_gradients": 8,
-    "test_train_encoder.py::test_resumed_training_is_identical": 27,
+    "test_train_encoder.py::test_resumed_training_is_identical": 9,
     "test_train_encoder.py::test_overfits_a_tiny_batch_of_generated_images": 15,
-    "test_train_encoder.py::test_script_writes_a_dgp_pickle": 14,
-    "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 13,
+    "test_train_encoder.py::test_script_writes_a_dgp_pickle": 9,
+    "test_train_encoder.py::test_loss_terms_and_decayed_learning_rate": 5,
     "test_train_stylegan2.py::test_two_replicas_make_the_update_of_one_device": 20,
-    "test_train_stylegan2.py::test_gs_moving_average_lazy_regularisers_and_identical_resume": 18,
+    "test_train_stylegan2.py::test_gs_moving_average_lazy_regularisers_and_identical_resume": 11,
     "test_train_stylegan2.py::test_script_writes_checkpoints_grids_pickles_and_logs": 5,
 }
 # modules timed as a whole: rough seconds per test (their module fixtures shared)

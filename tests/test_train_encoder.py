@@ -1,4 +1,8 @@
-"""Encoder training (idinvert recipe): loss terms, overfitting a tiny batch, resume, script."""
+"""Encoder training (idinvert recipe): loss terms, overfitting a tiny batch, resume, script.
+
+The overfit test traces the training step (in this process); the loss-term, resume and
+script tests run the same ops eagerly (tracing a tiny step costs more than running it), and
+the script's traced step runs in test_multiworker.py's workers."""
 
 import pathlib
 import subprocess
@@ -28,7 +32,7 @@ def _setup(seed=0, lr=1e-4, vgg=None, perceptual_size=32):
     return G, t, tf.clip_by_value(reals, -1, 1)
 
 
-def test_loss_terms_and_decayed_learning_rate():
+def test_loss_terms_and_decayed_learning_rate(eager):
     from tfposegen.models.dgp.perceptual import VGG16Features
 
     vgg = VGG16Features(64)
@@ -68,7 +72,9 @@ def test_overfits_a_tiny_batch_of_generated_images():
     assert all(np.array_equal(v.numpy(), b) for v, b in zip(G.weights, g_before))
 
 
-def test_resumed_training_is_identical(tmp_path):
+def test_resumed_training_is_identical(tmp_path, eager):
+    """A trainer with zeroed encoder weights, restored from a checkpoint taken after one
+    step, makes the next two steps exactly as the one that wrote it."""
     G, a, reals = _setup()
     a.train_step(reals)
     path = a.checkpoint().write(str(tmp_path / "ck"))
@@ -92,7 +98,7 @@ def test_script_writes_a_dgp_pickle(tmp_path):
         [warm().python, str(SCRIPT), f"--data={tmp_path / 'd'}",
          f"--network={tmp_path / 'gan.pkl'}", f"--outdir={out}", "--encoder_filters=16",
          "--encoder_filters_max=32", "--batch_size=2", "--total_kimg=0.004",
-         "--nojit_compile"], capture_output=True, text=True, timeout=600, env=warm().env())
+         "--run_eagerly"], capture_output=True, text=True, timeout=600, env=warm().env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "without the perceptual term" in proc.stderr
     nets = load_dnnlib_pickle(out / "encoder-stylegan2-000000.pkl")
