@@ -126,6 +126,11 @@ def summary(name, found, dgp_rows=()):
                              "fused Adam", r["system"], f"{r['first step fused (s)']} s",
                              f"{r['first fused / Keras']}x the time with Keras' Adam; "
                              f"later steps {r['step fused / Keras']}x"))
+            elif "tracing share" in r:
+                rows.append((name, "where the first step goes, fused Adam", r["system"],
+                             f"{r['tracing (s)']} s tracing of {r['first step (s)']} s",
+                             f"{r['tracing share']} tracing, {r['graph optimisation share']} "
+                             "graph optimisation (grappler)"))
     elif name == "Web service":
         for r in flat:
             if "p50 ms" in r:
